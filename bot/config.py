@@ -1,0 +1,112 @@
+"""One configuration object, loaded once from options, environment and files, validated up front."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.errors import ConfigError
+
+DEFAULT_API_URL = "https://api.telegram.org"
+USER_AGENT = "tieswatch/0.1 (+https://github.com/tieswatch/tieswatch; news alert bot)"
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the bot needs to know before it starts.
+
+    feeds_path: the feeds.yaml file, the single source of truth for what is polled.
+    data_dir: where the SQLite database and the model files live.
+    telegram_token: the bot token; None runs the console sink. Never printed (repr hides it).
+    telegram_api_url: Bot API address; the bot calls ``{url}/bot<token>/<method>``.
+    admins: Telegram user ids allowed to run admin commands.
+    concurrency: how many feeds are fetched at once.
+    timeout: seconds for one fetch (connect, read, write and pool each).
+    max_bytes: a response body larger than this is cut off and reported.
+    max_redirects: more redirects than this is an error.
+    first_poll_hours: on a feed's first poll, only items this recent alert; older ones are stored quietly.
+    backoff_cap: the longest a failing feed waits before its next try, in seconds.
+    """
+
+    feeds_path: Path
+    data_dir: Path
+    telegram_token: str | None = field(default=None, repr=False)
+    telegram_api_url: str = DEFAULT_API_URL
+    admins: frozenset[int] = frozenset()
+    concurrency: int = 20
+    timeout: float = 20.0
+    max_bytes: int = 10 * 1024 * 1024
+    max_redirects: int = 5
+    first_poll_hours: float = 6.0
+    backoff_cap: float = 6 * 3600.0
+    user_agent: str = USER_AGENT
+
+    @property
+    def db_path(self) -> Path:
+        """The one SQLite database file that holds everything the bot stores."""
+        return self.data_dir / "tieswatch.db"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+
+def _int_env(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+
+
+def _float_env(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+
+
+def parse_admins(raw: str) -> frozenset[int]:
+    """``TIESWATCH_ADMINS``: user ids separated by commas or spaces."""
+    ids = set()
+    for part in raw.replace(",", " ").split():
+        try:
+            ids.add(int(part))
+        except ValueError:
+            raise ConfigError(f"TIESWATCH_ADMINS: {part!r} is not a Telegram user id (a number)") from None
+    return frozenset(ids)
+
+
+def load_config(
+    feeds: str | os.PathLike[str] | None = None,
+    data: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Config:
+    """Build the configuration: command-line options win over environment variables over defaults."""
+    env = os.environ if env is None else env
+    feeds_path = Path(feeds or env.get("TIESWATCH_FEEDS") or "feeds.yaml")
+    data_dir = Path(data or env.get("TIESWATCH_DATA") or "data")
+    api_url = (env.get("TELEGRAM_API_URL") or DEFAULT_API_URL).rstrip("/")
+    if not api_url.startswith(("http://", "https://")):
+        raise ConfigError(f"TELEGRAM_API_URL must start with http:// or https://, not {api_url!r}")
+    concurrency = _int_env(env, "TIESWATCH_CONCURRENCY", 20)
+    if concurrency < 1:
+        raise ConfigError("TIESWATCH_CONCURRENCY must be at least 1")
+    return Config(
+        feeds_path=feeds_path,
+        data_dir=data_dir,
+        telegram_token=env.get("TELEGRAM_BOT_TOKEN") or None,
+        telegram_api_url=api_url,
+        admins=parse_admins(env.get("TIESWATCH_ADMINS", "")),
+        concurrency=concurrency,
+        timeout=_float_env(env, "TIESWATCH_TIMEOUT", 20.0),
+        max_bytes=_int_env(env, "TIESWATCH_MAX_BYTES", 10 * 1024 * 1024),
+        first_poll_hours=_float_env(env, "TIESWATCH_FIRST_POLL_HOURS", 6.0),
+    )

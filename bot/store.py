@@ -1,0 +1,293 @@
+"""Store: the one SQLite database (WAL mode) that holds everything, behind named, append-only migrations.
+
+Only this module imports sqlite_utils. Writes are idempotent: polling again, re-importing a file or
+re-running a migration never creates a duplicate.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlite_utils
+
+from bot.feeds import Feed
+from bot.fetch import Validators
+from bot.parse import Item
+
+
+def iso(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat(timespec="seconds")
+
+
+def from_iso(s: str | None) -> datetime | None:
+    return datetime.fromisoformat(s) if s else None
+
+
+# ---------------------------------------------------------------- migrations
+# Append only: a database records which names it has applied; a change of schema is a new entry here.
+
+
+def _m001_feeds_items_fetch_log(db: sqlite_utils.Database) -> None:
+    db["feeds"].create(
+        {
+            "url": str,
+            "name": str,
+            "language": str,
+            "etag": str,
+            "last_modified": str,
+            "last_status": int,
+            "last_success": str,
+            "last_error": str,
+            "last_error_at": str,
+            "error_streak": int,
+            "next_attempt": str,
+            "first_polled": str,
+            "added_at": str,
+        },
+        pk="url",
+        defaults={"error_streak": 0},
+    )
+    db["items"].create(
+        {
+            "id": str,
+            "feed_url": str,
+            "source": str,
+            "language": str,
+            "title": str,
+            "summary": str,
+            "text": str,
+            "link": str,
+            "published": str,
+            "fetched_at": str,
+        },
+        pk="id",
+    )
+    db["items"].create_index(["published"])
+    db["items"].create_index(["link"])
+    db["items"].create_index(["feed_url", "published"])
+    db["fetch_log"].create(
+        {
+            "id": int,
+            "feed_url": str,
+            "at": str,
+            "status": int,
+            "new_items": int,
+            "error": str,
+            "warning": str,
+            "elapsed_ms": int,
+            "bytes": int,
+        },
+        pk="id",
+    )
+    db["fetch_log"].create_index(["feed_url", "at"])
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
+    ("001_feeds_items_fetch_log", _m001_feeds_items_fetch_log),
+]
+
+
+# ---------------------------------------------------------------- records
+
+
+@dataclass(frozen=True)
+class FeedState:
+    """What the store knows of a feed between polls."""
+
+    url: str
+    validators: Validators
+    error_streak: int
+    next_attempt: datetime | None
+    first_polled: datetime | None
+    last_success: datetime | None
+    last_error: str | None
+    last_status: int | None
+
+
+@dataclass(frozen=True)
+class FetchRecord:
+    """One line of the fetch log."""
+
+    feed_url: str
+    at: datetime
+    status: int | None
+    new_items: int
+    error: str | None
+    warning: str | None
+    elapsed_ms: int
+    bytes: int
+
+
+class Store:
+    """The database: open it with ``Store.open(path)``; every method is one small transaction."""
+
+    def __init__(self, db: sqlite_utils.Database):
+        self.db = db
+
+    @classmethod
+    def open(cls, path: str | Path, migrations: Iterable[tuple[str, Callable]] | None = None) -> Store:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("PRAGMA foreign_keys = ON")
+        db = sqlite_utils.Database(conn)
+        db.enable_wal()
+        conn.execute("PRAGMA synchronous = NORMAL")  # safe under WAL; a power cut loses at most the last commits
+        store = cls(db)
+        store.migrate(MIGRATIONS if migrations is None else migrations)
+        return store
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def migrate(self, migrations: Iterable[tuple[str, Callable]]) -> list[str]:
+        """Apply the migrations this database has not seen, in order; return their names."""
+        self.db["migrations"].create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
+        done = {r["name"] for r in self.db["migrations"].rows}
+        applied = []
+        for name, step in migrations:
+            if name in done:
+                continue
+            with self.db.conn:
+                self.db.conn.execute("BEGIN IMMEDIATE")
+                step(self.db)
+                self.db["migrations"].insert({"name": name, "applied_at": iso(datetime.now(UTC))})
+            applied.append(name)
+        return applied
+
+    def applied_migrations(self) -> list[str]:
+        return [r["name"] for r in self.db["migrations"].rows_where(order_by="name")]
+
+    # ------------------------------------------------------------ feeds
+
+    def sync_feeds(self, feeds: Iterable[Feed], now: datetime) -> None:
+        """Make the feeds table know every feed of feeds.yaml (name and language follow the file)."""
+        with self.db.conn:
+            for feed in feeds:
+                self.db.conn.execute(
+                    "INSERT INTO feeds (url, name, language, error_streak, added_at) VALUES (?, ?, ?, 0, ?) "
+                    "ON CONFLICT(url) DO UPDATE SET name = excluded.name, language = excluded.language",
+                    (feed.url, feed.name, feed.language, iso(now)),
+                )
+
+    def feed_state(self, url: str) -> FeedState:
+        row = next(self.db["feeds"].rows_where("url = ?", [url]), None) or {"url": url}
+        return FeedState(
+            url=url,
+            validators=Validators(row.get("etag"), row.get("last_modified")),
+            error_streak=row.get("error_streak") or 0,
+            next_attempt=from_iso(row.get("next_attempt")),
+            first_polled=from_iso(row.get("first_polled")),
+            last_success=from_iso(row.get("last_success")),
+            last_error=row.get("last_error"),
+            last_status=row.get("last_status"),
+        )
+
+    def feed_rows(self) -> list[dict]:
+        return list(self.db["feeds"].rows_where(order_by="name"))
+
+    def record_success(
+        self, url: str, now: datetime, status: int, validators: Validators, next_attempt: datetime
+    ) -> None:
+        with self.db.conn:
+            self.db.conn.execute(
+                "UPDATE feeds SET last_status = ?, last_success = ?, error_streak = 0, next_attempt = ?, "
+                "etag = ?, last_modified = ?, first_polled = COALESCE(first_polled, ?) WHERE url = ?",
+                (status, iso(now), iso(next_attempt), validators.etag, validators.last_modified, iso(now), url),
+            )
+
+    def record_failure(self, url: str, now: datetime, status: int | None, error: str, next_attempt: datetime) -> int:
+        """Count one more failure in a row; return the streak."""
+        with self.db.conn:
+            self.db.conn.execute(
+                "UPDATE feeds SET last_status = ?, last_error = ?, last_error_at = ?, "
+                "error_streak = error_streak + 1, next_attempt = ? WHERE url = ?",
+                (status, error, iso(now), iso(next_attempt), url),
+            )
+        return self.feed_state(url).error_streak
+
+    def log_fetch(self, record: FetchRecord) -> None:
+        self.db["fetch_log"].insert(
+            {
+                "feed_url": record.feed_url,
+                "at": iso(record.at),
+                "status": record.status,
+                "new_items": record.new_items,
+                "error": record.error,
+                "warning": record.warning,
+                "elapsed_ms": record.elapsed_ms,
+                "bytes": record.bytes,
+            }
+        )
+
+    # ------------------------------------------------------------ items
+
+    def add_items(self, items: Iterable[Item]) -> list[Item]:
+        """Store the items not seen before (by stable id); return just those, in input order."""
+        items = list(items)
+        if not items:
+            return []
+        new: list[Item] = []
+        with self.db.conn:
+            for item in items:
+                cur = self.db.conn.execute(
+                    "INSERT OR IGNORE INTO items (id, feed_url, source, language, title, summary, text, link, "
+                    "published, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        item.id,
+                        item.feed_url,
+                        item.source,
+                        item.language,
+                        item.title,
+                        item.summary,
+                        item.text,
+                        item.link,
+                        iso(item.published),
+                        iso(item.fetched_at),
+                    ),
+                )
+                if cur.rowcount:
+                    new.append(item)
+        return new
+
+    def count_items(self) -> int:
+        return self.db["items"].count
+
+    def get_item(self, item_id: str) -> Item | None:
+        row = next(self.db["items"].rows_where("id = ?", [item_id]), None)
+        return _item(row) if row else None
+
+    def find_item(self, key: str) -> Item | None:
+        """An item by id or by link."""
+        row = next(self.db["items"].rows_where("id = ? OR link = ?", [key, key], limit=1), None)
+        return _item(row) if row else None
+
+    def iter_items(
+        self,
+        where: str | None = None,
+        args: list | None = None,
+        order_by: str = "published desc",
+        limit: int | None = None,
+    ) -> Iterator[Item]:
+        for row in self.db["items"].rows_where(where, args or [], order_by=order_by, limit=limit):
+            yield _item(row)
+
+
+def _item(row: dict) -> Item:
+    return Item(
+        id=row["id"],
+        feed_url=row["feed_url"],
+        source=row["source"],
+        language=row["language"],
+        title=row["title"] or "",
+        summary=row["summary"] or "",
+        text=row["text"] or "",
+        link=row["link"],
+        published=datetime.fromisoformat(row["published"]),
+        fetched_at=datetime.fromisoformat(row["fetched_at"]),
+    )

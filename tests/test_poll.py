@@ -1,0 +1,199 @@
+"""Fetch | parse | store against a real HTTP server on loopback: every failure stays with its own feed."""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import socket
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+from bot.config import Config
+from bot.feeds import Feed
+from bot.poll import next_attempt, poll_feeds
+from bot.store import Store
+
+
+def rss(n: int, prefix: str = "item") -> bytes:
+    items = "".join(
+        f"<item><title>{prefix} {i}</title><link>http://example.org/{prefix}/{i}</link>"
+        f"<guid>http://example.org/{prefix}/{i}</guid><description>Body {i}</description>"
+        f"<pubDate>Mon, 03 Mar 2025 09:{i % 60:02d}:00 GMT</pubDate></item>"
+        for i in range(n)
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}</channel></rss>'.encode()
+
+
+@pytest.fixture
+def server():
+    srv = HTTPServer(host="127.0.0.1", threaded=True)
+    srv.start()
+    yield srv
+    srv.clear()
+    if srv.is_running():
+        srv.stop()
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Config:
+    return Config(
+        feeds_path=tmp_path / "feeds.yaml",
+        data_dir=tmp_path / "data",
+        timeout=0.6,
+        max_bytes=200_000,
+        concurrency=4,
+        max_redirects=3,
+    )
+
+
+@pytest.fixture
+def store(config: Config):
+    s = Store.open(config.db_path)
+    yield s
+    s.close()
+
+
+def conditional(body: bytes, etag: str = '"v1"', last_modified: str = "Mon, 03 Mar 2025 10:00:00 GMT"):
+    """A handler that answers 304 when the client sends back what it was given."""
+    seen: list[dict] = []
+
+    def handler(request: Request) -> Response:
+        seen.append(dict(request.headers))
+        if request.headers.get("If-None-Match") == etag:
+            return Response(status=304, headers={"ETag": etag})
+        return Response(
+            body, content_type="application/rss+xml", headers={"ETag": etag, "Last-Modified": last_modified}
+        )
+
+    return handler, seen
+
+
+def run(coro):
+    return asyncio.run(coro)
+
+
+def test_second_poll_gets_304_and_stores_nothing_new(server, config, store):
+    handler, seen = conditional(rss(5))
+    server.expect_request("/feed").respond_with_handler(handler)
+    feed = Feed("F", server.url_for("/feed"), "en")
+    first = run(poll_feeds([feed], store, config))[0]
+    assert (first.status, len(first.new_items), first.error) == (200, 5, None)
+    second = run(poll_feeds([feed], store, config))[0]
+    assert (second.status, len(second.new_items)) == (304, 0)
+    assert seen[1]["If-None-Match"] == '"v1"'
+    assert seen[1]["If-Modified-Since"] == "Mon, 03 Mar 2025 10:00:00 GMT"
+    assert "tieswatch" in seen[0]["User-Agent"]
+    assert store.count_items() == 5
+
+
+def test_a_feed_that_ignores_validators_adds_no_duplicates(server, config, store):
+    server.expect_request("/feed").respond_with_data(rss(7), content_type="application/rss+xml")
+    feed = Feed("F", server.url_for("/feed"), "en")
+    run(poll_feeds([feed], store, config))
+    again = run(poll_feeds([feed], store, config))[0]
+    assert again.status == 200 and again.new_items == () and again.seen == 7
+    assert store.count_items() == 7
+
+
+def test_gzip_bodies_are_decoded(server, config, store):
+    server.expect_request("/gz").respond_with_data(
+        gzip.compress(rss(3)), headers={"Content-Encoding": "gzip"}, content_type="application/rss+xml"
+    )
+    (result,) = run(poll_feeds([Feed("G", server.url_for("/gz"), "en")], store, config))
+    assert len(result.new_items) == 3
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_each_broken_feed_is_its_own_error_and_the_good_ones_still_arrive(server, config, store):
+    server.expect_request("/good").respond_with_data(rss(4, "good"), content_type="application/rss+xml")
+    server.expect_request("/good2").respond_with_data(rss(2, "other"), content_type="application/rss+xml")
+    server.expect_request("/500").respond_with_data("boom", status=500)
+
+    def slow(request: Request) -> Response:
+        time.sleep(2.5)
+        return Response(rss(1), content_type="application/rss+xml")
+
+    server.expect_request("/slow").respond_with_handler(slow)
+    server.expect_request("/html").respond_with_data("<html><body>Not a feed</body></html>", content_type="text/html")
+    server.expect_request("/big").respond_with_data(
+        b"<rss>" + b" " * 300_000 + b"</rss>", content_type="application/rss+xml"
+    )
+    server.expect_request("/loop").respond_with_response(
+        Response(status=302, headers={"Location": server.url_for("/loop")})
+    )
+    refused = f"http://127.0.0.1:{free_port()}/feed"
+    feeds = [
+        Feed("good", server.url_for("/good"), "en"),
+        Feed("server error", server.url_for("/500"), "en"),
+        Feed("timeout", server.url_for("/slow"), "en"),
+        Feed("refused", refused, "en"),
+        Feed("not xml", server.url_for("/html"), "en"),
+        Feed("oversized", server.url_for("/big"), "en"),
+        Feed("redirect loop", server.url_for("/loop"), "en"),
+        Feed("good too", server.url_for("/good2"), "en"),
+    ]
+    results = {r.feed.name: r for r in run(poll_feeds(feeds, store, config))}
+    assert len(results["good"].new_items) == 4 and results["good"].ok
+    assert len(results["good too"].new_items) == 2 and results["good too"].ok
+    assert results["server error"].status == 500 and "HTTP 500" in results["server error"].error
+    assert "timed out" in results["timeout"].error or "no complete answer" in results["timeout"].error
+    assert "cannot connect" in results["refused"].error
+    assert "not an RSS or Atom document" in results["not xml"].error
+    assert "limit" in results["oversized"].error
+    assert "redirect" in results["redirect loop"].error
+    rows = {r["name"]: r for r in store.feed_rows()}
+    assert rows["server error"]["error_streak"] == 1 and rows["server error"]["last_error"]
+    assert rows["good"]["error_streak"] == 0 and rows["good"]["last_success"]
+    logged = list(store.db["fetch_log"].rows)
+    assert len(logged) == len(feeds)
+    assert store.count_items() == 6
+
+
+def test_failures_back_off_exponentially_and_reset_on_success(server, config, store):
+    calls = {"n": 0}
+
+    def flaky(request: Request) -> Response:
+        calls["n"] += 1
+        if calls["n"] <= 2:
+            return Response("down", status=503)
+        return Response(rss(1), content_type="application/rss+xml")
+
+    server.expect_request("/flaky").respond_with_handler(flaky)
+    feed = Feed("flaky", server.url_for("/flaky"), "en", interval=60)
+    t0 = datetime(2025, 1, 1, tzinfo=UTC)
+    run(poll_feeds([feed], store, config, now=lambda: t0))
+    first_wait = store.feed_state(feed.url).next_attempt - t0
+    # not yet due: skipped, and the server is not asked
+    assert run(poll_feeds([feed], store, config, now=lambda: t0 + timedelta(seconds=10), only_due=True)) == []
+    t1 = t0 + first_wait
+    run(poll_feeds([feed], store, config, now=lambda: t1, only_due=True))
+    second_wait = store.feed_state(feed.url).next_attempt - t1
+    assert second_wait == 2 * first_wait
+    t2 = t1 + second_wait
+    (ok,) = run(poll_feeds([feed], store, config, now=lambda: t2, only_due=True))
+    assert ok.ok and store.feed_state(feed.url).error_streak == 0
+    assert store.feed_state(feed.url).next_attempt - t2 == timedelta(seconds=60)
+
+
+def test_backoff_is_capped():
+    feed = Feed("f", "http://example.org/f", "en", interval=600)
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    assert next_attempt(feed, 30, now, cap=3600) - now == timedelta(hours=1)
+    assert next_attempt(feed, 0, now, cap=3600) - now == timedelta(minutes=10)
+
+
+def test_first_poll_is_marked(server, config, store):
+    server.expect_request("/f").respond_with_data(rss(2), content_type="application/rss+xml")
+    feed = Feed("F", server.url_for("/f"), "en")
+    assert run(poll_feeds([feed], store, config))[0].first_poll is True
+    assert run(poll_feeds([feed], store, config))[0].first_poll is False
