@@ -1,0 +1,111 @@
+"""Excerpt: the one or two sentences of an item's own text that carry the topic, decisive terms marked.
+
+Sentences come from the cleaning stage, so an excerpt is never cut from clutter or from a trailing list
+of other headlines, and never repeats a sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from classifier import lexicon
+from classifier.clean import Document
+
+MAX_CHARS = 280
+_WEIGHTS = {
+    "DPRK": 3.0,
+    "RUSSIA": 2.0,
+    "KURSK": 2.5,
+    "TROOPS": 1.5,
+    "MUNITIONS": 1.5,
+    "TECH": 1.0,
+    "TREATY": 1.5,
+    "MILITARY": 0.5,
+    "COOPERATION": 0.5,
+}
+_MARKED = {"DPRK", "RUSSIA", "KURSK", "TROOPS", "MUNITIONS", "TECH", "TREATY"}
+
+
+@dataclass(frozen=True)
+class Excerpt:
+    """At most 280 characters of the item's text.
+
+    text: the excerpt, plain (escape it before putting it in HTML).
+    marks: (start, end) spans of ``text`` holding decisive terms, in order, not overlapping.
+    """
+
+    text: str
+    marks: tuple[tuple[int, int], ...] = ()
+
+    def render(self, escape: callable = lambda s: s, open_tag: str = "<b>", close_tag: str = "</b>") -> str:
+        """The text with each mark wrapped in tags; every other piece passed through ``escape``."""
+        out, pos = [], 0
+        for start, end in self.marks:
+            out.append(escape(self.text[pos:start]))
+            out.append(f"{open_tag}{escape(self.text[start:end])}{close_tag}")
+            pos = end
+        out.append(escape(self.text[pos:]))
+        return "".join(out)
+
+
+def _score(sentence: str) -> float:
+    found = lexicon.concepts(sentence)
+    score = sum(_WEIGHTS.get(c, 0.0) for c in found)
+    if lexicon.is_core(found):
+        score += 5.0
+    return score
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 0.6:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:-–—") + "…"
+
+
+def _marks(text: str, extra_terms: Iterable[str]) -> tuple[tuple[int, int], ...]:
+    spans = [(s, e) for c, s, e in lexicon.find(text) if c in _MARKED]
+    lower = text.lower()
+    for term in extra_terms:
+        t = term.lower()
+        if len(t) < 4:
+            continue
+        i = lower.find(t)
+        if i >= 0:
+            spans.append((i, i + len(t)))
+    merged: list[tuple[int, int]] = []
+    for s, e in sorted(spans):
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
+        else:
+            merged.append((s, e))
+    return tuple(merged)
+
+
+def excerpt(doc: Document, terms: Iterable[str] = (), limit: int = MAX_CHARS) -> Excerpt:
+    """Choose the best sentence of the body (and its best neighbour when both fit), in document order.
+
+    Falls back to the title when the body holds nothing (an RSS item with no description).
+    """
+    sentences = list(doc.sentences)
+    if not sentences:
+        text = _cut(doc.title, limit)
+        return Excerpt(text, _marks(text, terms))
+    scores = [_score(s) for s in sentences]
+    # Prefer the earliest of equally good sentences: leads carry the news, tails carry background.
+    best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
+    chosen = [best]
+    others = sorted((i for i in range(len(sentences)) if i != best), key=lambda i: (-scores[i], abs(i - best)))
+    for i in others:
+        if scores[i] <= 0 and i != best + 1:
+            continue
+        if len(sentences[best]) + 1 + len(sentences[i]) <= limit:
+            chosen.append(i)
+            break
+    text = " ".join(sentences[i] for i in sorted(chosen))
+    text = _cut(text, limit)
+    return Excerpt(text, _marks(text, terms))
