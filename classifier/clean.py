@@ -140,13 +140,42 @@ def split_sentences(text: str) -> list[str]:
 
 
 _SEPARATORS = re.compile(r"\s+[|·•]\s+")
+_SOCIAL = (
+    r"(?:facebook|twitter|x|whatsapp|telegram|linkedin|e-?mail|copy link|copia link|print|stampa|flipboard|reddit)"
+)
+# Furniture that flattened pages carry inside a line; each is replaced by a separator.
+_INLINE_FURNITURE = re.compile(
+    r"(?i:(?:\b(?:share|condividi|compartir|partager|teilen|udostępnij)(?:\s+(?:on|su|en|sur|auf|this|article))*\s+)?"
+    rf"\b{_SOCIAL}(?:[\s,|/]+{_SOCIAL}\b)+)"
+    r"|(?i:\b(?:published|updated|posted|pubblicato|aggiornato|publicado|actualizado|publié|mis à jour|veröffentlicht|"
+    r"aktualisiert|opublikowano|zaktualizowano|опубликовано|обновлено|опубліковано|оновлено|입력|수정)"
+    r"(?:\s+(?:at|on|alle|il|a las|à|um|о|в|o))?\s*:?\s*(?:\d{1,2}[./]\d{1,2}[./]\d{2,4},?\s*)?\d{1,2}[:.]\d{2}\b)"
+    r"|\b[A-Z]{2}(?:\s*[|/]\s*[A-Z]{2})+\b"
+    r"|[\w'’-]+(?:\s+[\w'’-]+)?(?:\s*[›»]\s*[\w'’-]+(?:\s+[\w'’-]+)?)+"
+    r"|\b(?:ADVERTISEMENT|ADVERTISING|PUBBLICITÀ|PUBLICIDAD|PUBLICITÉ|ANZEIGE|REKLAMA|РЕКЛАМА)\b"
+    r"|(?i:\b(?:photo|foto|фото|bild|image))\s*:\s*[\w /.-]{2,40}?(?=\s+[A-ZА-Я]|$)",
+)
+_TRAILING_ANYWHERE = re.compile(
+    r"(?:(?<=[.!?»”\"])\s+|\s+(?=[A-ZÀ-ÖА-Я]{4,}))"
+    r"(?:latest news|latest stories|most read|top stories|more news|ultime notizie|le ultime notizie|"
+    r"últimas noticias|lo más leído|les plus lus|dernières infos|meistgelesen|neueste nachrichten|najnowsze|"
+    r"последние новости|останні новини)\b.*$",
+    re.IGNORECASE,
+)
+
+
+def _strip_inline(line: str, title: str) -> str:
+    if len(title) > 20:
+        line = line.replace(title, " | ")  # the headline repeated inside the body
+    line = _TRAILING_ANYWHERE.sub("", line)
+    return _INLINE_FURNITURE.sub(" | ", line)
 
 
 def _segments(line: str) -> list[str]:
     """A line cut into sentences, and sentences cut at the separators flattened pages use between widgets."""
     out = []
     for sentence in split_sentences(line):
-        out.extend(p.strip() for p in _SEPARATORS.split(sentence) if p.strip())
+        out.extend(p.strip(" |") for p in _SEPARATORS.split(sentence) if p.strip(" |"))
     return out
 
 
@@ -165,7 +194,7 @@ def clean(title: str, body: str) -> Document:
             continue
         if _TRAILING_RE.match(line):
             break  # everything after "Latest news" is other stories
-        for segment in _segments(line):
+        for segment in _segments(_strip_inline(line, title)):
             if _TRAILING_RE.match(segment):
                 return Document(title, tuple(sentences))
             m = _TRAILING_INLINE_RE.search(segment)

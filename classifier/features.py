@@ -188,7 +188,7 @@ class TiesFeatures(TransformerMixin, BaseEstimator):
     # A fitted vocabulary is a dict of ~100k terms; skops would write every entry as a node of its own
     # (a ~100 MB file that loads in seconds). It travels as one newline-joined string instead.
     def __getstate__(self) -> dict:
-        state = super().__getstate__()
+        state = dict(super().__getstate__())  # a copy: object.__getstate__ returns the live __dict__
         for name in ("chars_", "words_"):
             vectorizer = state.get(name)
             if vectorizer is not None and getattr(vectorizer, "vocabulary_", None) is not None:

@@ -22,9 +22,11 @@ from sklearn.metrics import precision_recall_curve
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
+from classifier import lexicon
 from classifier.corpus import Example, fingerprint
 from classifier.excerpt import Excerpt, excerpt
 from classifier.features import TiesFeatures, analyse
+from classifier.lexicon import NAMES
 
 SENSITIVITIES = ("strict", "normal", "broad")
 _READABLE = {
@@ -203,12 +205,8 @@ class TiesModel:
             if contrib[j] <= 0 or len(terms) >= top:
                 break
             kind, _, name = names[row.indices[j]].partition(":")
-            if kind == "char":
-                continue  # character n-grams explain nothing to a reader
-            if kind == "evidence" and name not in _READABLE:
-                continue
-            readable = _READABLE.get(name) or _concept_name(name) or name
-            if readable not in terms:
+            readable = _readable(kind, name)
+            if readable and readable.lower() not in {t.lower() for t in terms}:
                 terms.append(readable)
         return tuple(terms)
 
@@ -236,12 +234,21 @@ class TiesModel:
         return cls(pipeline, card)
 
 
-def _concept_name(token: str) -> str | None:
-    from classifier.lexicon import NAMES
-
-    if token.startswith(("c_", "t_")) and token[2:].upper() in NAMES:
-        name = NAMES[token[2:].upper()]
-        return f"{name} in title" if token.startswith("t_") else name
+def _readable(kind: str, name: str) -> str | None:
+    """A feature as a reader would say it, or None for features that explain nothing (character n-grams,
+    function words, pairs of concept tokens)."""
+    if kind == "evidence":
+        return _READABLE.get(name)
+    if kind != "word" or " " in name:
+        return None
+    if name in _READABLE:
+        return _READABLE[name]
+    if name.startswith(("c_", "t_")) and name[2:].upper() in NAMES:
+        concept = NAMES[name[2:].upper()]
+        return f"{concept} in title" if name.startswith("t_") else concept
+    # A plain word explains the score only when it is one of the topic's own terms.
+    if len(name) >= 4 and lexicon.concepts(name):
+        return name
     return None
 
 

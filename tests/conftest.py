@@ -59,3 +59,20 @@ def data_dir(tmp_path: Path) -> Path:
     d = tmp_path / "data"
     d.mkdir()
     return d
+
+
+@pytest.fixture(scope="session")
+def trained_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data directory whose model was trained once, on the bundled corpus, for the whole session."""
+    from classifier import registry
+
+    data = tmp_path_factory.mktemp("trained")
+    registry.ensure_model(data / "models")
+    return data
+
+
+@pytest.fixture(scope="session")
+def model(trained_model_dir: Path):
+    from classifier import registry
+
+    return registry.load(trained_model_dir / "models")
