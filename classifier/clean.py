@@ -76,11 +76,22 @@ _CYRILLIC = re.compile("[\u0400-\u04ff]")
 _MIXED_WORD = re.compile(r"\w*[\u0400-\u04ff]\w*[a-zA-Z\u0370-\u03ff]\w*|\w*[a-zA-Z\u0370-\u03ff]\w*[\u0400-\u04ff]\w*")
 
 
+_TO_LATIN = str.maketrans("асеорхукмтіАСЕОРХУКМТІВН", "aceopxykmtiACEOPXYKMTIBH")
+
+
+def _unmix(word: str) -> str:
+    cyrillic = sum(1 for c in word if "\u0400" <= c <= "\u04ff")
+    others = sum(1 for c in word if c.isalpha()) - cyrillic
+    return word.translate(_TO_CYRILLIC) if cyrillic >= others else word.translate(_TO_LATIN)
+
+
 def unmix_scripts(text: str) -> str:
-    """Turn lookalike Latin/Greek letters inside Cyrillic words into Cyrillic ones ("Рοссии" -> "России")."""
+    """Repair words that mix lookalike Latin, Greek and Cyrillic letters (typos, OCR, filter evasion),
+    turning them into the script most of the word is written in: "Рοссии" -> "России", "Nоrdkorea" -> "Nordkorea".
+    """
     if not _CYRILLIC.search(text):
         return text
-    return _MIXED_WORD.sub(lambda m: m.group().translate(_TO_CYRILLIC), text)
+    return _MIXED_WORD.sub(lambda m: _unmix(m.group()), text)
 
 
 @dataclass(frozen=True)
