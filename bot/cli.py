@@ -305,6 +305,75 @@ def cmd_model_use(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+# ---------------------------------------------------------------- run, demo, subscribers
+
+
+def cmd_run(args: argparse.Namespace, config: Config) -> int:
+    """The bot: scheduler, pipeline and outbox; Telegram when TELEGRAM_BOT_TOKEN is set, else the terminal."""
+    from bot.run import run
+
+    load_feeds(config.feeds_path)  # a broken feeds.yaml is reported before anything starts
+    return run(config)
+
+
+def cmd_demo(args: argparse.Namespace, config: Config) -> int:
+    """Sample feeds on loopback through the real pipeline, alerts printed; needs no token and no network."""
+    from bot.run import demo
+
+    return demo(config)
+
+
+def cmd_subscribers_add(args: argparse.Namespace, config: Config) -> int:
+    from bot import subscribers
+
+    store = Store.open(config.db_path)
+    try:
+        kind = "channel" if args.chat_id < 0 and str(args.chat_id).startswith("-100") else args.kind
+        sub, new = subscribers.subscribe(store, args.chat_id, kind, args.title or "", args.lang, _now())
+    finally:
+        store.close()
+    print(f"chat {sub.chat_id} ({sub.kind}) {'subscribed' if new else 'subscribed again'}")
+    return 0
+
+
+def cmd_subscribers_list(args: argparse.Namespace, config: Config) -> int:
+    from bot import subscribers
+
+    store = Store.open(config.db_path)
+    try:
+        rows = [subscribers.from_row(r) for r in store.subscriber_rows(active_only=False)]
+    finally:
+        store.close()
+    table = [
+        (
+            s.chat_id,
+            s.kind,
+            _short(s.title, 30),
+            "yes" if s.active else "no",
+            s.sensitivity,
+            ",".join(s.languages) or "all",
+            s.mode,
+            s.ui_language,
+        )
+        for s in rows
+    ]
+    print(tabulate(table, headers=("chat", "kind", "title", "active", "sensitivity", "languages", "mode", "ui")))
+    return 0
+
+
+def cmd_subscribers_remove(args: argparse.Namespace, config: Config) -> int:
+    store = Store.open(config.db_path)
+    try:
+        found = store.set_active(args.chat_id, False, _now())
+    finally:
+        store.close()
+    if not found:
+        print(f"tieswatch: chat {args.chat_id} is not a subscriber", file=sys.stderr)
+        return 1
+    print(f"chat {args.chat_id} unsubscribed")
+    return 0
+
+
 # ---------------------------------------------------------------- argument parsing
 
 
@@ -344,6 +413,27 @@ def build_parser() -> argparse.ArgumentParser:
     fc = fsub.add_parser("check", parents=[common], help="fetch each feed and say whether it works")
     fc.set_defaults(handler=cmd_feeds_check)
     feeds.set_defaults(usage_of=feeds)
+
+    r = sub.add_parser("run", parents=[common], help="run the bot (console alerts without TELEGRAM_BOT_TOKEN)")
+    r.set_defaults(handler=cmd_run)
+    d = sub.add_parser("demo", parents=[common], help="sample feeds through the real pipeline, no network needed")
+    d.set_defaults(handler=cmd_demo)
+
+    sb = sub.add_parser("subscribers", parents=[common], help="chats that receive alerts")
+    sbsub = sb.add_subparsers(dest="subscribers_command", metavar="ACTION")
+    sa = sbsub.add_parser("add", parents=[common], help="subscribe a chat or channel by id")
+    sa.add_argument("chat_id", type=int)
+    sa.add_argument("--kind", choices=("private", "group", "supergroup", "channel"), default="channel")
+    sa.add_argument("--title", default="")
+    sa.add_argument("--lang", choices=("en", "it"), default="en", help="the bot's language in that chat")
+    sa.set_defaults(handler=cmd_subscribers_add)
+    sbsub.add_parser("list", parents=[common], help="every chat, active or not").set_defaults(
+        handler=cmd_subscribers_list
+    )
+    sr = sbsub.add_parser("remove", parents=[common], help="unsubscribe a chat")
+    sr.add_argument("chat_id", type=int)
+    sr.set_defaults(handler=cmd_subscribers_remove)
+    sb.set_defaults(usage_of=sb)
 
     c = sub.add_parser("classify", parents=[common], help="score JSON Lines (or text files) as relevant or not")
     c.add_argument("files", nargs="*", metavar="FILE", help="JSON Lines file (default: standard input)")

@@ -19,7 +19,7 @@ from ruamel.yaml.error import YAMLError
 from bot.errors import ConfigError, FeedsFileError
 
 DEFAULT_INTERVAL = 600  # seconds
-MIN_INTERVAL = 30
+MIN_INTERVAL = 1  # seconds; real feeds deserve minutes, tests and demos need seconds
 _DURATION = re.compile(r"^\s*(\d+)\s*(s|m|h|d)\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _LANG = re.compile(r"^[a-z]{2,3}$")

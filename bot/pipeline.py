@@ -1,0 +1,141 @@
+"""The pipeline, end to end:
+
+    fetch | parse | store | classify | decide | deliver
+
+``poll`` runs the first five for the feeds that are due and queues deliveries in the outbox; ``deliver``
+empties the outbox. The scheduler and the Telegram handlers call these; nothing here knows about them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from bot import subscribers
+from bot.classify import Classifier, Score
+from bot.config import Config
+from bot.decide import Alert, decide, should_alert
+from bot.feeds import Feed, load_feeds
+from bot.outbox import Governor, OutboxReport, Sink, deliver_due
+from bot.poll import FeedResult, poll_feeds
+from bot.store import Store, iso
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class PollReport:
+    """What one poll of the feeds did."""
+
+    results: list[FeedResult] = field(default_factory=list)
+    scored: int = 0
+    alerts: list[Alert] = field(default_factory=list)
+    queued: int = 0
+
+    @property
+    def new_items(self) -> int:
+        return sum(len(r.new_items) for r in self.results)
+
+
+def raise_alerts(
+    store: Store,
+    results: Sequence[FeedResult],
+    scores: dict[str, Score],
+    floor: float,
+    now: datetime,
+    first_poll_window: timedelta,
+) -> list[Alert]:
+    """Create an alert (once per item) for each new item that deserves one."""
+    alerts = []
+    for result in results:
+        for item in result.new_items:
+            score = scores[item.id]
+            if not should_alert(
+                score, item, floor=floor, first_poll=result.first_poll, now=now, first_poll_window=first_poll_window
+            ):
+                continue
+            alert_id = store.create_alert(
+                {
+                    "item_id": item.id,
+                    "score": score.score,
+                    "why": json.dumps(list(score.why), ensure_ascii=False),
+                    "excerpt": score.excerpt.text,
+                    "marks": json.dumps([list(m) for m in score.excerpt.marks]),
+                    "model_version": score.model_version,
+                    "created_at": iso(now),
+                }
+            )
+            if alert_id is not None:
+                alerts.append(Alert(alert_id, item, score.score, score.why, score.excerpt, now))
+    return alerts
+
+
+def fan_out(store: Store, alerts: Sequence[Alert], thresholds: dict[str, float], now: datetime) -> int:
+    """Queue one delivery per (alert, subscriber) that ``decide`` accepts; return how many were new."""
+    subs = subscribers.active(store)
+    rows = []
+    for alert in alerts:
+        for sub in subs:
+            plan = decide(alert, sub, thresholds, now)
+            if plan is not None:
+                rows.append(
+                    {
+                        "alert_id": alert.id,
+                        "chat_id": plan.chat_id,
+                        "digest": int(plan.digest),
+                        "due_at": iso(plan.due_at),
+                        "created_at": iso(now),
+                    }
+                )
+    return store.add_deliveries(rows)
+
+
+class Pipeline:
+    """The core, assembled once per process: the store, the model in use, the outbox's sink and governor."""
+
+    def __init__(
+        self,
+        config: Config,
+        store: Store,
+        classifier: Classifier,
+        sink: Sink,
+        governor: Governor | None = None,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
+        self.config = config
+        self.store = store
+        self.classifier = classifier
+        self.sink = sink
+        self.governor = governor or Governor()
+        self.now = now
+        self.last_poll: datetime | None = None
+
+    def feeds(self) -> list[Feed]:
+        return load_feeds(self.config.feeds_path)
+
+    async def poll(self, feeds: Sequence[Feed] | None = None, *, only_due: bool = True) -> PollReport:
+        """fetch | parse | store | classify | decide for the feeds that are due; queue the deliveries."""
+        feeds = self.feeds() if feeds is None else feeds
+        results = await poll_feeds(feeds, self.store, self.config, now=self.now, only_due=only_due)
+        now = self.now()
+        self.last_poll = now
+        new_items = [item for r in results for item in r.new_items]
+        scores = {s.item_id: s for s in self.classifier.score_and_store(self.store, new_items, now)}
+        thresholds = self.classifier.thresholds()
+        alerts = raise_alerts(
+            self.store, results, scores, min(thresholds.values()), now, timedelta(hours=self.config.first_poll_hours)
+        )
+        queued = fan_out(self.store, alerts, thresholds, now)
+        for r in results:
+            if r.error:
+                log.warning("feed %s: %s", r.feed.name, r.error)
+        if new_items:
+            log.info("%d new items, %d alerts, %d deliveries queued", len(new_items), len(alerts), queued)
+        return PollReport(results, len(scores), alerts, queued)
+
+    async def deliver(self) -> OutboxReport:
+        """Send what the outbox holds that is due."""
+        return await deliver_due(self.store, self.sink, self.governor, self.now)

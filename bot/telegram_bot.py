@@ -1,0 +1,414 @@
+"""The Telegram edge: one wiring function and thin handlers that parse, call the core and reply.
+
+This is the only module that imports ``telegram``. It also turns Telegram's errors into the outbox's
+(Forbidden -> Blocked, RetryAfter -> RetryLater, network and 5xx -> Transient, BadRequest -> Rejected).
+"""
+
+from __future__ import annotations
+
+import html
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.constants import ChatMemberStatus, ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot import actions, subscribers
+from bot.config import Config
+from bot.errors import UsageError
+from bot.outbox import Blocked, Rejected, RetryLater, Transient
+from bot.pipeline import Pipeline
+from bot.render import esc
+from bot.texts import pick, t
+
+log = logging.getLogger(__name__)
+
+
+class TelegramSink:
+    """Sends outbox messages through python-telegram-bot."""
+
+    def __init__(self, bot: object):
+        self.bot = bot
+
+    async def send(self, chat_id: int, html_text: str, buttons: list[tuple[str, str]] | None = None) -> int | None:
+        markup = (
+            InlineKeyboardMarkup([[InlineKeyboardButton(label, callback_data=data) for label, data in buttons]])
+            if buttons
+            else None
+        )
+        try:
+            message = await self.bot.send_message(
+                chat_id,
+                html_text,
+                parse_mode=ParseMode.HTML,
+                reply_markup=markup,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+            )
+        except RetryAfter as e:
+            retry = e.retry_after.total_seconds() if hasattr(e.retry_after, "total_seconds") else e.retry_after
+            raise RetryLater(float(retry)) from e
+        except Forbidden as e:
+            raise Blocked(e.message) from e
+        except BadRequest as e:
+            if "chat not found" in e.message.lower():
+                raise Blocked(e.message) from e
+            raise Rejected(e.message) from e
+        except (TimedOut, NetworkError) as e:
+            raise Transient(e.message) from e
+        except TelegramError as e:  # 5xx and the like arrive as plain TelegramError
+            raise Transient(e.message) from e
+        return message.message_id
+
+
+def _lang(update: Update, sub: subscribers.Subscriber | None) -> str:
+    if sub is not None:
+        return sub.ui_language
+    user = update.effective_user
+    return pick(user.language_code if user else None)
+
+
+def _args(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
+    return list(context.args or [])
+
+
+class Handlers:
+    """The bot's commands. Each reads the update, calls the core, and replies."""
+
+    def __init__(self, config: Config, pipeline: Pipeline, now: Callable[[], datetime] = lambda: datetime.now(UTC)):
+        self.config = config
+        self.pipeline = pipeline
+        self.store = pipeline.store
+        self.now = now
+
+    # ------------------------------------------------------------ helpers
+
+    def is_admin(self, update: Update) -> bool:
+        user = update.effective_user
+        return bool(user and user.id in self.config.admins)
+
+    async def may_change(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> bool:
+        """In a group only its admins change what the group receives; in private chats, the user."""
+        chat = update.effective_chat
+        if chat is None or chat.type == "private" or self.is_admin(update):
+            return True
+        member = await context.bot.get_chat_member(chat.id, update.effective_user.id)
+        return member.status in (ChatMemberStatus.ADMINISTRATOR, ChatMemberStatus.OWNER)
+
+    async def reply(self, update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+        await update.effective_chat.send_message(
+            text,
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+
+    def help_text(self, update: Update, lang: str) -> str:
+        text = t(lang, "help")
+        return text + t(lang, "help_admin") if self.is_admin(update) else text
+
+    # ------------------------------------------------------------ commands
+
+    async def start(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat, user = update.effective_chat, update.effective_user
+        lang = pick(user.language_code if user else None)
+        if not await self.may_change(update, context):
+            await self.reply(update, t(lang, "settings_admins_only"))
+            return
+        title = chat.title or (user.full_name if user else "") or ""
+        sub, new = subscribers.subscribe(self.store, chat.id, chat.type, title, lang, self.now())
+        await self.reply(update, t(sub.ui_language, "welcome" if new else "welcome_back"))
+
+    async def stop(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        sub = subscribers.get(self.store, update.effective_chat.id)
+        lang = _lang(update, sub)
+        if not await self.may_change(update, context):
+            await self.reply(update, t(lang, "settings_admins_only"))
+            return
+        if sub is None or not sub.active:
+            await self.reply(update, t(lang, "not_subscribed"))
+            return
+        actions.unsubscribe(self.store, sub.chat_id, self.now())
+        await self.reply(update, t(lang, "stopped"))
+
+    async def help(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        lang = _lang(update, subscribers.get(self.store, update.effective_chat.id))
+        await self.reply(update, self.help_text(update, lang))
+
+    async def unknown(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        chat = update.effective_chat
+        if chat.type != "private" and not (update.message and (update.message.text or "").startswith("/")):
+            return  # ordinary conversation in a group is none of the bot's business
+        lang = _lang(update, subscribers.get(self.store, chat.id))
+        await self.reply(update, f"{t(lang, 'unknown')}\n\n{self.help_text(update, lang)}")
+
+    async def status(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        sub = subscribers.get(self.store, update.effective_chat.id)
+        lang = _lang(update, sub)
+        model = self.pipeline.classifier.model
+        try:
+            feeds = len(self.pipeline.feeds())
+        except Exception:  # noqa: BLE001 - a broken feeds.yaml must not break /status; the log says why
+            feeds = 0
+        s = actions.status(self.store, feeds, self.pipeline.last_poll, model.version, model.threshold, self.now())
+        settings = (
+            t(lang, "not_subscribed")
+            if sub is None or not sub.active
+            else "; ".join(actions.describe(sub, lang).values())
+        )
+        last = s.last_poll.strftime("%Y-%m-%d %H:%M UTC") if s.last_poll else "–"
+        await self.reply(
+            update,
+            t(
+                lang,
+                "status",
+                feeds=s.feeds,
+                failing=s.failing,
+                last_poll=last,
+                model=esc(s.model),
+                threshold=f"{s.threshold:.2f}",
+                alerts_today=s.alerts_today,
+                settings=esc(settings),
+            ),
+        )
+
+    async def recent(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        lang = _lang(update, subscribers.get(self.store, update.effective_chat.id))
+        try:
+            n = actions.parse_count(_args(context))
+        except UsageError as e:
+            await self.reply(update, t(lang, str(e)))
+            return
+        items = actions.recent(self.store, n)
+        if not items:
+            await self.reply(update, t(lang, "recent_none"))
+            return
+        lines = [t(lang, "recent_header", n=len(items))]
+        for r in items:
+            title = esc(r.title or r.source)
+            link = f'<a href="{esc(r.link)}">{title}</a>' if r.link else title
+            lines.append(f"• {link}\n  {esc(r.source)} · {r.published:%Y-%m-%d %H:%M} UTC · {r.score:.2f}")
+        await self.reply(update, "\n".join(lines))
+
+    # ------------------------------------------------------------ settings
+
+    def settings_view(self, sub: subscribers.Subscriber) -> tuple[str, InlineKeyboardMarkup]:
+        lang = sub.ui_language
+
+        def mark(on: bool, label: str) -> str:
+            return f"✓ {label}" if on else label
+
+        rows = [
+            [
+                InlineKeyboardButton(
+                    mark(sub.sensitivity == s, t(lang, f"sensitivity_{s}")), callback_data=f"set:sens:{s}"
+                )
+                for s in subscribers.SENSITIVITIES
+            ],
+            [
+                InlineKeyboardButton(
+                    mark(sub.mode == "instant", t(lang, "mode_instant")), callback_data="set:mode:instant"
+                ),
+                InlineKeyboardButton(
+                    mark(sub.mode == "hourly", t(lang, "mode_hourly")), callback_data="set:mode:hourly"
+                ),
+                InlineKeyboardButton(
+                    mark(sub.mode == "daily", t(lang, "mode_daily", hour=sub.digest_hour)),
+                    callback_data="set:mode:daily",
+                ),
+            ],
+            [InlineKeyboardButton(mark(not sub.languages, t(lang, "all_languages")), callback_data="set:lang:all")]
+            + [
+                InlineKeyboardButton(mark(code in sub.languages, code), callback_data=f"set:lang:{code}")
+                for code in actions.ITEM_LANGUAGES[:4]
+            ],
+            [
+                InlineKeyboardButton(mark(code in sub.languages, code), callback_data=f"set:lang:{code}")
+                for code in actions.ITEM_LANGUAGES[4:]
+            ],
+            [
+                InlineKeyboardButton(
+                    mark(sub.quiet_start is None, t(lang, "quiet_off")), callback_data="set:quiet:off"
+                ),
+                InlineKeyboardButton(
+                    mark(sub.quiet_start == 22 and sub.quiet_end == 7, "🌙 22–7"), callback_data="set:quiet:22-7"
+                ),
+            ],
+            [
+                InlineKeyboardButton(mark(sub.ui_language == "en", "English"), callback_data="set:ui:en"),
+                InlineKeyboardButton(mark(sub.ui_language == "it", "Italiano"), callback_data="set:ui:it"),
+            ],
+        ]
+        text = t(lang, "settings", **{k: esc(v) for k, v in actions.describe(sub, lang).items()})
+        return text, InlineKeyboardMarkup(rows)
+
+    async def settings(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        sub = subscribers.get(self.store, update.effective_chat.id)
+        lang = _lang(update, sub)
+        if sub is None or not sub.active:
+            await self.reply(update, t(lang, "not_subscribed"))
+            return
+        args = _args(context)
+        if args:  # /settings tz Europe/Rome, /settings quiet 22 7, /settings hour 8
+            if not await self.may_change(update, context):
+                await self.reply(update, t(lang, "settings_admins_only"))
+                return
+            try:
+                sub = actions.change_setting(sub, args[0].lower(), " ".join(args[1:]))
+            except UsageError as e:
+                key = str(e) if str(e) != "settings_usage" else "settings_quiet_usage"
+                await self.reply(
+                    update,
+                    "\n".join(
+                        t(lang, k)
+                        for k in dict.fromkeys(
+                            [key, "settings_tz_usage", "settings_quiet_usage", "settings_hour_usage"]
+                        )
+                    ),
+                )
+                return
+            subscribers.save(self.store, sub, self.now())
+        text, markup = self.settings_view(sub)
+        await self.reply(update, text, markup)
+
+    async def settings_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        _, key, value = query.data.split(":", 2)
+        sub = subscribers.get(self.store, query.message.chat.id)
+        lang = _lang(update, sub)
+        if sub is None:
+            await query.answer(t(lang, "not_subscribed"), show_alert=True)
+            return
+        if not await self.may_change(update, context):
+            await query.answer(t(lang, "settings_admins_only"), show_alert=True)
+            return
+        try:
+            sub = subscribers.save(self.store, actions.change_setting(sub, key, value), self.now())
+        except UsageError:
+            await query.answer()
+            return
+        await query.answer(t(sub.ui_language, "settings_saved"))
+        text, markup = self.settings_view(sub)
+        try:
+            await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        except BadRequest as e:  # "message is not modified" when the same button is pressed twice
+            log.debug("settings message not edited: %s", e.message)
+
+    # ------------------------------------------------------------ labels
+
+    async def label_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        try:
+            _, alert_id, value = query.data.split(":")
+            alert, label = int(alert_id), int(value)
+        except ValueError:
+            await query.answer()
+            return
+        sub = subscribers.get(self.store, query.message.chat.id)
+        lang = _lang(update, sub)
+        item = actions.label_alert(
+            self.store, alert, query.from_user.id, query.message.chat.id, label, self.is_admin(update), self.now()
+        )
+        if item is None:
+            await query.answer(t(lang, "label_unknown"))
+            return
+        await query.answer(t(lang, "label_saved_yes" if label else "label_saved_no"))
+
+    async def label_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        lang = _lang(update, subscribers.get(self.store, update.effective_chat.id))
+        if not self.is_admin(update):
+            await self.reply(update, t(lang, "admins_only"))
+            return
+        args = _args(context)
+        if len(args) != 2 or args[1].lower() not in ("yes", "no", "1", "0", "y", "n"):
+            await self.reply(update, t(lang, "label_usage"))
+            return
+        item = self.store.find_item(args[0])
+        if item is None:
+            await self.reply(update, t(lang, "label_no_item"))
+            return
+        label = int(args[1].lower() in ("yes", "1", "y"))
+        actions.label_item(
+            self.store, item.id, update.effective_user.id, update.effective_chat.id, label, "command", True, self.now()
+        )
+        await self.reply(update, t(lang, "label_done", label="yes" if label else "no") + f"\n{html.escape(item.title)}")
+
+
+COMMANDS = {
+    "en": [
+        ("start", "subscribe to alerts"),
+        ("stop", "unsubscribe"),
+        ("status", "feeds, model, alerts today"),
+        ("recent", "latest flagged items"),
+        ("settings", "sensitivity, languages, digest, quiet hours"),
+        ("help", "what the bot can do"),
+    ],
+    "it": [
+        ("start", "iscriviti agli avvisi"),
+        ("stop", "annulla l'iscrizione"),
+        ("status", "fonti, modello, avvisi di oggi"),
+        ("recent", "ultimi articoli segnalati"),
+        ("settings", "sensibilità, lingue, riepilogo, silenzio"),
+        ("help", "cosa sa fare il bot"),
+    ],
+}
+
+
+def build_application(
+    config: Config, pipeline: Pipeline, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> Application:
+    """The bot, wired: the token and API address from the configuration, every handler registered."""
+    api = config.telegram_api_url.rstrip("/")
+    app = (
+        ApplicationBuilder()
+        .token(config.telegram_token)
+        .base_url(f"{api}/bot")
+        .base_file_url(f"{api}/file/bot")
+        .concurrent_updates(False)
+        .build()
+    )
+    h = Handlers(config, pipeline, now)
+    app.bot_data["handlers"] = h
+    for name, callback in (
+        ("start", h.start),
+        ("stop", h.stop),
+        ("help", h.help),
+        ("status", h.status),
+        ("recent", h.recent),
+        ("settings", h.settings),
+        ("label", h.label_command),
+    ):
+        app.add_handler(CommandHandler(name, callback))
+    app.add_handler(CallbackQueryHandler(h.label_button, pattern=r"^lbl:"))
+    app.add_handler(CallbackQueryHandler(h.settings_button, pattern=r"^set:"))
+    app.add_handler(MessageHandler(filters.ALL & ~filters.UpdateType.EDITED, h.unknown))
+
+    async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("while handling an update: %s", context.error, exc_info=context.error)
+
+    app.add_error_handler(on_error)
+    return app
+
+
+async def announce_commands(app: Application) -> None:
+    """Tell Telegram the command list (shown in the chat's menu), in English and Italian."""
+    for lang, commands in COMMANDS.items():
+        await app.bot.set_my_commands(
+            [BotCommand(c, d) for c, d in commands], language_code=None if lang == "en" else lang
+        )
