@@ -10,6 +10,7 @@ import contextlib
 import logging
 import signal
 import tempfile
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -54,22 +55,26 @@ async def deliver_forever(pipeline: Pipeline, stop: asyncio.Event, wake: asyncio
                 )
 
 
-async def serve(config: Config, stop: asyncio.Event, *, console: TextIO | None = None) -> int:
-    """Run until ``stop`` is set: scheduler, pipeline, outbox, and the Telegram bot when a token is set."""
+async def serve(config: Config, stop: asyncio.Event, *, console: TextIO | None = None,
+                clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> int:
+    """Run until ``stop`` is set: scheduler, pipeline, outbox, and the Telegram bot when a token is set.
+
+    ``clock`` is the time the pipeline and the outbox see (digests and quiet hours are due by it).
+    """
     store = Store.open(config.db_path)
     classifier = Classifier(config.models_dir)
     model = await asyncio.to_thread(lambda: classifier.model)  # trains the bundled model on first start
-    now = datetime.now(UTC)
+    now = clock()
     app = None
     if config.telegram_token:
         from bot.telegram_bot import TelegramSink, announce_commands, build_application
 
-        pipeline = Pipeline(config, store, classifier, sink=None)  # the sink needs the app's bot
-        app = build_application(config, pipeline)
+        pipeline = Pipeline(config, store, classifier, sink=None, now=clock)  # the sink needs the app's bot
+        app = build_application(config, pipeline, now=clock)
         pipeline.sink = TelegramSink(app.bot)
         store.set_active(CONSOLE_CHAT, False, now)
     else:
-        pipeline = Pipeline(config, store, classifier, ConsoleSink(console))
+        pipeline = Pipeline(config, store, classifier, ConsoleSink(console), now=clock)
         subscribers.subscribe(store, CONSOLE_CHAT, "private", "console", "en", now)
         log.info("no TELEGRAM_BOT_TOKEN set: alerts are printed here (see README to connect Telegram)")
     log.info(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import logging
+import warnings
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -29,6 +30,7 @@ from telegram.ext import (
     MessageHandler,
     filters,
 )
+from telegram.warnings import PTBDeprecationWarning
 
 from bot import actions, subscribers
 from bot.config import Config
@@ -62,7 +64,10 @@ class TelegramSink:
                 link_preview_options=LinkPreviewOptions(is_disabled=True),
             )
         except RetryAfter as e:
-            retry = e.retry_after.total_seconds() if hasattr(e.retry_after, "total_seconds") else e.retry_after
+            with warnings.catch_warnings():  # PTB 22 warns that retry_after will become a timedelta
+                warnings.simplefilter("ignore", PTBDeprecationWarning)
+                retry = e.retry_after
+            retry = retry.total_seconds() if hasattr(retry, "total_seconds") else retry
             raise RetryLater(float(retry)) from e
         except Forbidden as e:
             raise Blocked(e.message) from e

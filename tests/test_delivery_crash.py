@@ -1,0 +1,70 @@
+"""A crash in the middle of delivering loses nothing and re-sends at most the message in flight."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+
+import pytest
+from botworld import TOKEN, make_config, rss
+from tg_emulator import TelegramEmulator
+
+from bot import subscribers
+from bot.feedserver import FeedServer
+from bot.store import Store
+
+CHATS = list(range(2001, 2007))
+pytestmark = pytest.mark.e2e
+
+
+def start_bot(config, log_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TIESWATCH_", "TELEGRAM_"))}
+    env.update(TELEGRAM_BOT_TOKEN=config.telegram_token, TELEGRAM_API_URL=config.telegram_api_url,
+               TIESWATCH_FEEDS=str(config.feeds_path), TIESWATCH_DATA=str(config.data_dir))
+    log = open(log_path, "ab")  # noqa: SIM115 - handed to the child process
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, stdout=log, stderr=log)
+
+
+def alerts_by_chat(emu: TelegramEmulator) -> dict[int, int]:
+    return {chat: sum("Kursk" in m["text"] for m in emu.sent(chat)) for chat in CHATS}
+
+
+def test_killing_the_bot_mid_delivery_loses_nothing_and_duplicates_at_most_one(tmp_path, trained_model_dir):
+    emu = TelegramEmulator(token=TOKEN)
+    emu.start_in_thread()
+    try:
+        with FeedServer() as feeds:
+            feeds.put("/news.xml", rss([]))
+            config = make_config(tmp_path, trained_model_dir, emu.url, feeds.url("/news.xml"))
+            store = Store.open(config.db_path)
+            for chat in CHATS:
+                emu.add_user(chat)
+                subscribers.subscribe(store, chat, "private", f"user {chat}", "en", datetime.now(UTC))
+            store.close()
+            emu.slow("sendMessage", 0.6)  # every send takes a while: the kill lands mid-delivery
+
+            bot = start_bot(config, tmp_path / "bot.log")
+            emu.wait_for(lambda _: emu.calls("getUpdates"), timeout=60)
+            feeds.put("/news.xml", rss([("k1", "North Korean troops reach Kursk, Seoul says",
+                                         "Intelligence says 3,000 soldiers joined Russian units near Kursk.",
+                                         datetime.now(UTC))]))
+            emu.wait_for(lambda _: sum(alerts_by_chat(emu).values()) >= 2, timeout=30)
+            bot.send_signal(signal.SIGKILL)
+            bot.wait(10)
+            delivered_before_restart = sum(alerts_by_chat(emu).values())
+            assert delivered_before_restart < len(CHATS), "the kill came too late to test anything"
+
+            bot = start_bot(config, tmp_path / "bot.log")
+            emu.wait_for(lambda _: all(alerts_by_chat(emu).values()), timeout=60)
+            time.sleep(2)  # anything still to come would come now
+            bot.send_signal(signal.SIGTERM)
+            assert bot.wait(20) == 0  # SIGTERM stops it cleanly
+    finally:
+        emu.stop_thread()
+    counts = alerts_by_chat(emu)
+    assert all(n >= 1 for n in counts.values()), counts  # nothing lost
+    assert sum(counts.values()) - len(CHATS) <= 1, counts  # at most the one message in flight again
