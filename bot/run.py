@@ -55,8 +55,13 @@ async def deliver_forever(pipeline: Pipeline, stop: asyncio.Event, wake: asyncio
                 )
 
 
-async def serve(config: Config, stop: asyncio.Event, *, console: TextIO | None = None,
-                clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> int:
+async def serve(
+    config: Config,
+    stop: asyncio.Event,
+    *,
+    console: TextIO | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+) -> int:
     """Run until ``stop`` is set: scheduler, pipeline, outbox, and the Telegram bot when a token is set.
 
     ``clock`` is the time the pipeline and the outbox see (digests and quiet hours are due by it).

@@ -150,6 +150,7 @@ def split_sentences(text: str) -> list[str]:
     return [p.strip() for p in parts if p and p.strip()]
 
 
+_MARKER_CHARS = re.compile("[»›>–—]|\\s-")
 _SEPARATORS = re.compile(r"\s+[|·•]\s+")
 _SOCIAL = (
     r"(?:facebook|twitter|x|whatsapp|telegram|linkedin|e-?mail|copy link|copia link|print|stampa|flipboard|reddit)"
@@ -175,11 +176,27 @@ _TRAILING_ANYWHERE = re.compile(
 )
 
 
+# A cheap test that tells whether the costly patterns above can match at all (most RSS text is clean).
+_FURNITURE_HINT = re.compile(
+    r"[›»|·•]|\d[:.]\d\d|[A-Z]{2}\s*/\s*[A-Z]{2}|facebook|twitter|whatsapp|telegram|linkedin|e-?mail|copy link|"
+    r"copia link|ADVERT|PUBBLICIT|PUBLICI|ANZEIGE|REKLAMA|РЕКЛАМА|photo|foto|фото|bild|image",
+    re.IGNORECASE,
+)
+_TRAILING_HINT = re.compile(
+    r"latest|most read|top stories|more news|ultime|últimas|lo más|plus lus|dernières|meistgelesen|neueste|"
+    r"najnowsze|последние|останні",
+    re.IGNORECASE,
+)
+
+
 def _strip_inline(line: str, title: str) -> str:
     if len(title) > 20:
         line = line.replace(title, " | ")  # the headline repeated inside the body
-    line = _TRAILING_ANYWHERE.sub("", line)
-    return _INLINE_FURNITURE.sub(" | ", line)
+    if _TRAILING_HINT.search(line):
+        line = _TRAILING_ANYWHERE.sub("", line)
+    if _FURNITURE_HINT.search(line):
+        line = _INLINE_FURNITURE.sub(" | ", line)
+    return line
 
 
 def _segments(line: str) -> list[str]:
@@ -208,14 +225,16 @@ def clean(title: str, body: str) -> Document:
         for segment in _segments(_strip_inline(line, title)):
             if _TRAILING_RE.match(segment):
                 return Document(title, tuple(sentences))
-            m = _TRAILING_INLINE_RE.search(segment)
+            has_colon = ":" in segment or "：" in segment
+            m = _TRAILING_INLINE_RE.search(segment) if has_colon else None
             ends_here = m is not None
             if m:
                 segment = segment[: m.start()].strip()
-            m = _READ_ALSO_RE.search(segment)
+            m = _READ_ALSO_RE.search(segment) if has_colon or _MARKER_CHARS.search(segment) else None
             if m:
                 segment = segment[: m.start()].strip()
-            segment = _INLINE_CLUTTER.sub("", segment).strip()
+            if "›" in segment or "|" in segment:
+                segment = _INLINE_CLUTTER.sub("", segment).strip()
             if segment and not is_clutter(segment):
                 k = _key(segment)
                 if k and k not in seen and not any(k in s for s in seen if len(k) > 40):

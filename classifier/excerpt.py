@@ -6,7 +6,7 @@ of other headlines, and never repeats a sentence.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from classifier import lexicon
@@ -49,8 +49,7 @@ class Excerpt:
         return "".join(out)
 
 
-def _score(sentence: str) -> float:
-    found = lexicon.concepts(sentence)
+def _score(found: set[str] | frozenset[str]) -> float:
     score = sum(_WEIGHTS.get(c, 0.0) for c in found)
     if lexicon.is_core(found):
         score += 5.0
@@ -86,16 +85,24 @@ def _marks(text: str, extra_terms: Iterable[str]) -> tuple[tuple[int, int], ...]
     return tuple(merged)
 
 
-def excerpt(doc: Document, terms: Iterable[str] = (), limit: int = MAX_CHARS) -> Excerpt:
+def excerpt(
+    doc: Document,
+    terms: Iterable[str] = (),
+    limit: int = MAX_CHARS,
+    concepts: Sequence[set[str] | frozenset[str]] | None = None,
+) -> Excerpt:
     """Choose the best sentence of the body (and its best neighbour when both fit), in document order.
 
-    Falls back to the title when the body holds nothing (an RSS item with no description).
+    Falls back to the title when the body holds nothing (an RSS item with no description). ``concepts``
+    are the sentences' lexicon concepts when the caller has them already (the model's analysis does).
     """
     sentences = list(doc.sentences)
     if not sentences:
         text = _cut(doc.title, limit)
         return Excerpt(text, _marks(text, terms))
-    scores = [_score(s) for s in sentences]
+    if concepts is None or len(concepts) != len(sentences):
+        concepts = [lexicon.concepts(s) for s in sentences]
+    scores = [_score(found) for found in concepts]
     # Prefer the earliest of equally good sentences: leads carry the news, tails carry background.
     best = max(range(len(sentences)), key=lambda i: (scores[i], -i))
     chosen = [best]

@@ -57,6 +57,7 @@ class Analysis:
     chars: str
     words: str
     evidence: tuple[float, ...]
+    sentence_concepts: tuple[frozenset[str], ...] = ()
 
 
 def _russia_side(found: set[str]) -> bool:
@@ -112,9 +113,9 @@ def analyse(title: str, body: str, max_chars: int = 4000) -> Analysis:
         if is_core:
             tokens.append("s_core_lead" if i < 2 else "s_core")
     body = doc.body
-    chars = f"{doc.title} | {doc.title} | {body}"[:max_chars].lower()
+    chars = f"{doc.title} | {body}"[:max_chars].lower()
     words = f"{doc.title} {body[:max_chars]} {' '.join(tokens)}"
-    return Analysis(doc, chars, words, evidence)
+    return Analysis(doc, chars, words, evidence, tuple(frozenset(f) for f in per_sentence))
 
 
 class TiesFeatures(TransformerMixin, BaseEstimator):

@@ -179,35 +179,45 @@ class TiesModel:
             return []
         matrix = features.transform_analysed(analyses)
         scores = self.pipeline.named_steps["classifier"].predict_proba(matrix)[:, 1]
+        matrix = matrix.tocsr()
         out = []
         for i, a in enumerate(analyses):
-            why = self._why(matrix[i]) if explain else ()
+            why = self._why(matrix, i) if explain else ()
+            terms = [w for w in why if " " not in w]
             out.append(
                 Prediction(
                     float(scores[i]),
                     bool(scores[i] >= threshold),
                     why,
-                    excerpt(a.document, [w for w in why if " " not in w]),
+                    excerpt(a.document, terms, concepts=a.sentence_concepts),
                 )
             )
         return out
 
-    def _why(self, row: object, top: int = 4) -> tuple[str, ...]:
+    def _why(self, matrix: object, row: int, top: int = 4) -> tuple[str, ...]:
+        """The readable features that pushed this row's score up the most."""
         if self._explainer is None:
-            base = self.pipeline.named_steps["classifier"]
+            coef = self.pipeline.named_steps["classifier"].coef_[0]
             names = self.pipeline.named_steps["features"].get_feature_names_out()
-            self._explainer = (base.coef_[0], names)
-        coef, names = self._explainer
-        row = row.tocsr()
-        contrib = row.data * coef[row.indices]
+            readable = [_readable(*str(n).partition(":")[::2]) for n in names]
+            # Only features a reader understands, and only those that can raise a score, are worth a look.
+            self._explainer = (
+                coef,
+                np.array([r is not None and c > 0 for r, c in zip(readable, coef, strict=True)]),
+                readable,
+            )
+        coef, useful, readable = self._explainer
+        start, end = matrix.indptr[row], matrix.indptr[row + 1]
+        indices = matrix.indices[start:end]
+        keep = useful[indices]
+        indices, values = indices[keep], matrix.data[start:end][keep]
         terms: list[str] = []
-        for j in np.argsort(-contrib):
-            if contrib[j] <= 0 or len(terms) >= top:
-                break
-            kind, _, name = names[row.indices[j]].partition(":")
-            readable = _readable(kind, name)
-            if readable and readable.lower() not in {t.lower() for t in terms}:
-                terms.append(readable)
+        for j in np.argsort(-(values * coef[indices])):
+            term = readable[indices[j]]
+            if term.lower() not in {t.lower() for t in terms}:
+                terms.append(term)
+                if len(terms) >= top:
+                    break
         return tuple(terms)
 
     # ------------------------------------------------------------ files

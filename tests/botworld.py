@@ -75,8 +75,7 @@ class World:
     async def item_stored(self, key: str, timeout: float = 10) -> None:
         link = f"https://example.org/news/{key}"
         for _ in range(int(timeout / 0.1)):
-            if self.query("SELECT 1 FROM scores JOIN items ON items.id = scores.item_id WHERE items.link = ?",
-                          [link]):
+            if self.query("SELECT 1 FROM scores JOIN items ON items.id = scores.item_id WHERE items.link = ?", [link]):
                 return
             await asyncio.sleep(0.1)
         raise AssertionError(f"item {key} was never polled and scored")
@@ -91,8 +90,9 @@ def make_config(tmp_path: Path, trained_model_dir: Path, emu_url: str, feed_url:
     shutil.copytree(trained_model_dir / "models", data / "models")
     feeds_yaml = tmp_path / "feeds.yaml"
     write_feeds(feeds_yaml, feed_url)
-    return Config(feeds_path=feeds_yaml, data_dir=data, telegram_token=TOKEN, telegram_api_url=emu_url,
-                  admins=frozenset({ADMIN}))
+    return Config(
+        feeds_path=feeds_yaml, data_dir=data, telegram_token=TOKEN, telegram_api_url=emu_url, admins=frozenset({ADMIN})
+    )
 
 
 async def start_world(tmp_path: Path, trained_model_dir: Path):

@@ -10,9 +10,11 @@ from datetime import timedelta
 import pytest
 from botworld import ADMIN, start_world, stop_world
 
-RELEVANT = ("Seoul: 2,000 more North Korean troops sent to Kursk",
-            "South Korea's spy agency said the soldiers arrived by ship in Vladivostok and were moved to the front "
-            "with Russian units; Pyongyang has also shipped more artillery shells.")
+RELEVANT = (
+    "Seoul: 2,000 more North Korean troops sent to Kursk",
+    "South Korea's spy agency said the soldiers arrived by ship in Vladivostok and were moved to the front "
+    "with Russian units; Pyongyang has also shipped more artillery shells.",
+)
 IRRELEVANT = ("Milan fashion week opens with record attendance", "Designers showed spring collections in the city.")
 
 pytestmark = pytest.mark.e2e
@@ -41,8 +43,10 @@ async def test_a_subscriber_gets_an_alert_with_its_excerpt_and_labels_it(world):
     latency = time.monotonic() - published
     print(f"\nitem on the feed -> alert in Telegram: {latency:.2f} s (poll tick 1 s)")
 
-    assert '<a href="https://example.org/news/1"><b>Seoul: 2,000 more North Korean troops sent to Kursk</b></a>' \
+    assert (
+        '<a href="https://example.org/news/1"><b>Seoul: 2,000 more North Korean troops sent to Kursk</b></a>'
         in alert["html"]
+    )
     assert "Loopback Wire" in alert["text"] and "EN" in alert["text"]
     assert "<b>Vladivostok</b>" in alert["html"] or "<b>Russian</b>" in alert["html"]  # decisive terms in bold
     assert "why:" in alert["text"]
@@ -93,8 +97,11 @@ async def test_commands_answer_in_the_users_language_and_unknown_ones_get_help(w
 
     emu.send_text(1101, "/stop")
     await emu.await_for(lambda _: world.sent_to(1101, "annullata"), timeout=10)
-    world.publish("11", "Japan sanctions ships that carried North Korean shells to Russia",
-                  "Tokyo froze assets of firms moving artillery ammunition from Rajin to Vostochny.")
+    world.publish(
+        "11",
+        "Japan sanctions ships that carried North Korean shells to Russia",
+        "Tokyo froze assets of firms moving artillery ammunition from Rajin to Vostochny.",
+    )
     await world.item_stored("11")
     await asyncio.sleep(1.5)
     assert not world.sent_to(1101, "Japan sanctions")
@@ -119,10 +126,13 @@ async def test_settings_are_honoured_strict_hides_a_borderline_item_and_digest_b
     emu.send_text(1202, "/settings")
     panel = await emu.await_for(lambda _: world.sent_to(1202, "Sensitivity")[-1], timeout=10)
     emu.press_button(1202, panel["message_id"], "set:sens:strict")
-    await emu.await_for(lambda _: world.query("SELECT sensitivity FROM subscribers WHERE chat_id = 1202")[0]
-                        ["sensitivity"] == "strict", timeout=10)
-    edited = await emu.await_for(lambda _: next(m for m in emu.sent(1202) if m["message_id"] == panel["message_id"]
-                                                and m["edited"]), timeout=10)
+    await emu.await_for(
+        lambda _: world.query("SELECT sensitivity FROM subscribers WHERE chat_id = 1202")[0]["sensitivity"] == "strict",
+        timeout=10,
+    )
+    edited = await emu.await_for(
+        lambda _: next(m for m in emu.sent(1202) if m["message_id"] == panel["message_id"] and m["edited"]), timeout=10
+    )
     assert "strict" in edited["text"]
 
     title, body = find_borderline(model, model.threshold_for("normal"), model.threshold_for("strict"))
@@ -134,11 +144,16 @@ async def test_settings_are_honoured_strict_hides_a_borderline_item_and_digest_b
     # Digest: alerts are held, then come together in one message.
     panel = (await emu.await_for(lambda _: world.sent_to(1202, "Sensitivity"), timeout=10))[-1]
     emu.press_button(1202, panel["message_id"], "set:mode:hourly")
-    await emu.await_for(lambda _: world.query("SELECT digest FROM subscribers WHERE chat_id = 1202")[0]
-                        ["digest"] == "hourly", timeout=10)
+    await emu.await_for(
+        lambda _: world.query("SELECT digest FROM subscribers WHERE chat_id = 1202")[0]["digest"] == "hourly",
+        timeout=10,
+    )
     world.publish("21", *RELEVANT)
-    world.publish("22", "Japan sanctions ships that carried North Korean shells to Russia",
-                  "Tokyo froze assets of firms moving artillery ammunition from Rajin to Vostochny.")
+    world.publish(
+        "22",
+        "Japan sanctions ships that carried North Korean shells to Russia",
+        "Tokyo froze assets of firms moving artillery ammunition from Rajin to Vostochny.",
+    )
     await emu.await_for(lambda _: world.sent_to(1201, "Japan sanctions"), timeout=15)
     await asyncio.sleep(1.5)
     assert not world.sent_to(1202, "Kursk") and not world.sent_to(1202, "Japan sanctions")
@@ -153,8 +168,7 @@ async def test_a_429_is_waited_out_and_a_403_unsubscribes_only_that_chat(world):
     for chat in (1301, 1302, 1303):
         await world.user_starts(chat)
     emu.fail("sendMessage", chat_id=1301, status=429, retry_after=2, times=1)
-    emu.fail("sendMessage", chat_id=1302, status=403, description="Forbidden: bot was blocked by the user",
-             times=None)
+    emu.fail("sendMessage", chat_id=1302, status=403, description="Forbidden: bot was blocked by the user", times=None)
     start = time.monotonic()
     world.publish("30", *RELEVANT)
     await emu.await_for(lambda _: world.sent_to(1303, "Kursk"), timeout=15)
@@ -162,8 +176,9 @@ async def test_a_429_is_waited_out_and_a_403_unsubscribes_only_that_chat(world):
     await emu.await_for(lambda _: world.sent_to(1301, "Kursk"), timeout=20)
     throttled = time.monotonic() - start
     assert throttled >= healthy + 1.5  # retry_after honoured for that chat only
-    await emu.await_for(lambda _: world.query("SELECT active FROM subscribers WHERE chat_id = 1302")[0]["active"] == 0,
-                        timeout=10)
+    await emu.await_for(
+        lambda _: world.query("SELECT active FROM subscribers WHERE chat_id = 1302")[0]["active"] == 0, timeout=10
+    )
     assert not world.sent_to(1302, "Kursk")
     assert len(world.sent_to(1301, "Kursk")) == 1 and len(world.sent_to(1303, "Kursk")) == 1
 
@@ -184,8 +199,12 @@ async def test_in_a_group_only_admins_change_settings_and_admins_label_by_comman
     assert "admins" in answer["text"]
     assert world.query("SELECT sensitivity FROM subscribers WHERE chat_id = -1001400")[0]["sensitivity"] == "normal"
     emu.press_button(-1001400, panel["message_id"], "set:sens:broad", user_id=1401)
-    await emu.await_for(lambda _: world.query("SELECT sensitivity FROM subscribers WHERE chat_id = -1001400")[0]
-                        ["sensitivity"] == "broad", timeout=10)
+    await emu.await_for(
+        lambda _: (
+            world.query("SELECT sensitivity FROM subscribers WHERE chat_id = -1001400")[0]["sensitivity"] == "broad"
+        ),
+        timeout=10,
+    )
 
     world.publish("40", *RELEVANT)
     await emu.await_for(lambda _: world.sent_to(-1001400, "Kursk"), timeout=15)
@@ -193,7 +212,8 @@ async def test_in_a_group_only_admins_change_settings_and_admins_label_by_comman
     emu.send_text(ADMIN, "/label https://example.org/news/40 no")
     await emu.await_for(lambda _: world.sent_to(ADMIN, "Label saved"), timeout=10)
     assert world.query("SELECT label, source, is_admin FROM labels WHERE user_id = ?", [ADMIN]) == [
-        {"label": 0, "source": "command", "is_admin": 1}]
+        {"label": 0, "source": "command", "is_admin": 1}
+    ]
     emu.send_text(1402, "/label https://example.org/news/40 yes")
     await emu.await_for(lambda _: world.sent_to(1402, "Only the bot's admins"), timeout=10)
 
@@ -210,8 +230,20 @@ async def test_the_first_poll_of_a_new_feed_alerts_only_on_recent_items(tmp_path
     clock = Clock()
     old = clock() - timedelta(hours=30)
     with FeedServer() as feeds:
-        feeds.put("/news.xml", rss([("old", *RELEVANT, old), ("new", "Kim and Putin sign a military pact",
-                                     "The treaty obliges mutual military assistance.", clock())]))
+        feeds.put(
+            "/news.xml",
+            rss(
+                [
+                    ("old", *RELEVANT, old),
+                    (
+                        "new",
+                        "Kim and Putin sign a military pact",
+                        "The treaty obliges mutual military assistance.",
+                        clock(),
+                    ),
+                ]
+            ),
+        )
         config = make_config(tmp_path, trained_model_dir, emu.url, feeds.url("/news.xml"))
         store = Store.open(config.db_path)
         from bot import subscribers

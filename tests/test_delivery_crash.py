@@ -23,8 +23,12 @@ pytestmark = pytest.mark.e2e
 
 def start_bot(config, log_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TIESWATCH_", "TELEGRAM_"))}
-    env.update(TELEGRAM_BOT_TOKEN=config.telegram_token, TELEGRAM_API_URL=config.telegram_api_url,
-               TIESWATCH_FEEDS=str(config.feeds_path), TIESWATCH_DATA=str(config.data_dir))
+    env.update(
+        TELEGRAM_BOT_TOKEN=config.telegram_token,
+        TELEGRAM_API_URL=config.telegram_api_url,
+        TIESWATCH_FEEDS=str(config.feeds_path),
+        TIESWATCH_DATA=str(config.data_dir),
+    )
     log = open(log_path, "ab")  # noqa: SIM115 - handed to the child process
     return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, stdout=log, stderr=log)
 
@@ -49,9 +53,19 @@ def test_killing_the_bot_mid_delivery_loses_nothing_and_duplicates_at_most_one(t
 
             bot = start_bot(config, tmp_path / "bot.log")
             emu.wait_for(lambda _: emu.calls("getUpdates"), timeout=60)
-            feeds.put("/news.xml", rss([("k1", "North Korean troops reach Kursk, Seoul says",
-                                         "Intelligence says 3,000 soldiers joined Russian units near Kursk.",
-                                         datetime.now(UTC))]))
+            feeds.put(
+                "/news.xml",
+                rss(
+                    [
+                        (
+                            "k1",
+                            "North Korean troops reach Kursk, Seoul says",
+                            "Intelligence says 3,000 soldiers joined Russian units near Kursk.",
+                            datetime.now(UTC),
+                        )
+                    ]
+                ),
+            )
             emu.wait_for(lambda _: sum(alerts_by_chat(emu).values()) >= 2, timeout=30)
             bot.send_signal(signal.SIGKILL)
             bot.wait(10)
