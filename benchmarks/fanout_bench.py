@@ -1,0 +1,70 @@
+"""Benchmark: fanning one alert out to N subscribers through python-telegram-bot and the Telegram
+emulator on loopback, with the outbox's governor at Telegram's limits (30 messages/s overall, 1/s per chat).
+
+    .venv/bin/python benchmarks/fanout_bench.py [--subscribers 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from telegram import Bot  # noqa: E402
+from tg_emulator import TelegramEmulator  # noqa: E402
+
+from bot import subscribers  # noqa: E402
+from bot.classify import Score  # noqa: E402
+from bot.feeds import Feed  # noqa: E402
+from bot.outbox import Governor, deliver_due  # noqa: E402
+from bot.parse import parse_feed  # noqa: E402
+from bot.pipeline import fan_out, raise_alerts  # noqa: E402
+from bot.poll import FeedResult  # noqa: E402
+from bot.store import Store  # noqa: E402
+from bot.telegram_bot import TelegramSink  # noqa: E402
+from classifier.excerpt import Excerpt  # noqa: E402
+
+RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><item>
+<title>Seoul: 2,000 more North Korean troops sent to Kursk</title><link>https://example.org/1</link>
+<description>The soldiers joined Russian units near the border.</description></item></channel></rss>"""
+
+
+async def main(n: int) -> None:
+    now = datetime.now(UTC)
+    async with TelegramEmulator(token="1:BENCH") as emu:
+        with tempfile.TemporaryDirectory() as tmp:
+            store = Store.open(Path(tmp) / "bench.db")
+            for chat in range(1, n + 1):
+                emu.add_user(chat)
+                subscribers.subscribe(store, chat, "private", "", "en", now)
+            feed = Feed("Wire", "https://example.org/feed", "en")
+            (item,) = parse_feed(RSS, feed, {"content-type": "application/rss+xml"}, now).items
+            store.add_items([item])
+            score = Score(item.id, 0.99, True, ("troops",), Excerpt("The soldiers joined Russian units.", ()), "bench")
+            alerts = raise_alerts(store, [FeedResult(feed, 200, (item,))], {item.id: score}, 0.5, now,
+                                  first_poll_window=timedelta(hours=6))
+            queued = fan_out(store, alerts, {"strict": 0.8, "normal": 0.5, "broad": 0.3}, now)
+            bot = Bot("1:BENCH", base_url=emu.url + "/bot", base_file_url=emu.url + "/file/bot")
+            async with bot:
+                start = time.perf_counter()
+                report = await deliver_due(store, TelegramSink(bot), Governor())
+                seconds = time.perf_counter() - start
+            calls = [c["time"] for c in emu.calls("sendMessage")]
+            worst = max(sum(1 for t in calls if s <= t < s + 1.0) for s in calls)
+            print(f"{queued} deliveries queued; {report.sent} sent in {seconds:.1f} s "
+                  f"({report.sent / seconds:.1f} messages/s; busiest second: {worst} messages)")
+            store.close()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--subscribers", type=int, default=1000)
+    asyncio.run(main(parser.parse_args().subscribers))
