@@ -19,6 +19,7 @@ demo: $(STAMP)         ## bundled sample feeds on loopback, real pipeline, alert
 bench: $(STAMP)        ## benchmarks that print figures
 	$(BIN)/python benchmarks/poll_bench.py
 	$(BIN)/python benchmarks/classify_bench.py
+	$(BIN)/python benchmarks/fanout_bench.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
