@@ -5,7 +5,7 @@ settings, labels. The Telegram handlers and the CLI are thin callers of these.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from bot.errors import UsageError
@@ -165,3 +165,41 @@ def label_item(
         }
     )
     return item_id
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    """An item worth a label: its score lies close to the threshold, where a label teaches the model most."""
+
+    rowid: int
+    item_id: str
+    title: str
+    summary: str
+    link: str | None
+    source: str
+    score: float
+
+
+def review_next(store: Store, threshold: float, now: datetime, days: int = 14) -> ReviewItem | None:
+    """The recent unlabelled item whose score is closest to the threshold."""
+    row = next(
+        iter(
+            store.db.query(
+                "SELECT items.rowid AS rowid, items.id, items.title, items.summary, items.link, items.source, "
+                "scores.score "
+                "FROM scores JOIN items ON items.id = scores.item_id "
+                "WHERE items.fetched_at >= ? AND NOT EXISTS (SELECT 1 FROM labels WHERE labels.item_id = items.id) "
+                "ORDER BY ABS(scores.score - ?) LIMIT 1",
+                [iso(now - timedelta(days=days)), threshold],
+            )
+        ),
+        None,
+    )
+    if row is None:
+        return None
+    return ReviewItem(row["rowid"], row["id"], row["title"], row["summary"], row["link"], row["source"], row["score"])
+
+
+def item_by_rowid(store: Store, rowid: int) -> str | None:
+    row = next(iter(store.db.query("SELECT id FROM items WHERE rowid = ?", [rowid])), None)
+    return row["id"] if row else None

@@ -86,31 +86,56 @@ def poll_table(results: Sequence[FeedResult]) -> str:
 
 
 def cmd_feeds_list(args: argparse.Namespace, config: Config) -> int:
-    """Show the feeds of feeds.yaml with their health."""
+    """The feeds of feeds.yaml: health, and usefulness over the last 30 days."""
+    from bot import feedlist
+
     feeds = load_feeds(config.feeds_path)
     store = Store.open(config.db_path)
     try:
         store.sync_feeds(feeds, _now())
         rows_by_url = {r["url"]: r for r in store.feed_rows()}
+        useful = feedlist.usefulness(store, feeds, _now())
     finally:
         store.close()
     now = _now()
     rows = []
-    for f in feeds:
-        r = rows_by_url.get(f.url, {})
-        streak = r.get("error_streak") or 0
+    for u in useful:
+        r = rows_by_url.get(u.feed.url, {})
+        state = "paused" if u.paused else ("failing" if u.error_streak else "ok")
+        last = u.last_relevant.strftime("%Y-%m-%d") if u.last_relevant else "-"
         rows.append(
             (
-                f.name,
-                f.language,
-                format_duration(f.interval),
+                u.feed.name,
+                u.feed.language,
+                format_duration(u.feed.interval),
+                state,
                 _ago(r.get("last_success"), now),
-                streak,
-                _short(r.get("last_error") if streak else "", 50),
-                _short(f.url, 60),
+                u.error_streak,
+                f"{u.items_per_day:.1f}",
+                f"{u.relevant_share:.0%}",
+                last,
+                _short(u.last_error if u.error_streak else "", 40),
+                _short(u.feed.url, 50),
             )
         )
-    print(tabulate(rows, headers=("feed", "lang", "every", "last success", "errors", "last error", "url")))
+    print(
+        tabulate(
+            rows,
+            headers=(
+                "feed",
+                "lang",
+                "every",
+                "state",
+                "last success",
+                "errors",
+                "items/day",
+                "flagged",
+                "last flagged",
+                "last error",
+                "url",
+            ),
+        )
+    )
     return 0
 
 
@@ -305,6 +330,114 @@ def cmd_model_use(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def cmd_feeds_add(args: argparse.Namespace, config: Config) -> int:
+    """Fetch the URL once (a web page is searched for its feed) and append the feed to feeds.yaml."""
+    from bot import feedlist
+    from bot.feeds import parse_duration
+
+    try:
+        interval = parse_duration(args.interval) if args.interval else None
+    except ValueError:
+        raise UsageError(f"--interval must look like 90s, 10m or 1h, not {args.interval!r}") from None
+    feed, count = asyncio.run(feedlist.add(config, args.url, args.name, args.lang, interval))
+    print(
+        f"added '{feed.name}' ({feed.language}, every {format_duration(feed.interval)}): {feed.url} holds {count} items"
+    )
+    return 0
+
+
+def cmd_feeds_remove(args: argparse.Namespace, config: Config) -> int:
+    from bot import feedlist
+
+    feed = feedlist.remove(config, args.which)
+    print(f"removed '{feed.name}' ({feed.url})")
+    return 0
+
+
+def cmd_feeds_resume(args: argparse.Namespace, config: Config) -> int:
+    from bot import feedlist
+
+    store = Store.open(config.db_path)
+    try:
+        feed = feedlist.resume(config, store, args.which, _now())
+    finally:
+        store.close()
+    print(f"resumed '{feed.name}': polled again from the next round")
+    return 0
+
+
+def cmd_feeds_import(args: argparse.Namespace, config: Config) -> int:
+    from bot import feedlist
+
+    added, problems = feedlist.import_opml(config, Path(args.file), args.lang)
+    for feed in added:
+        print(f"added '{feed.name}' ({feed.language}): {feed.url}")
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    print(f"{len(added)} feeds added, {len(problems)} problems")
+    return 1 if problems else 0
+
+
+def cmd_feeds_export(args: argparse.Namespace, config: Config) -> int:
+    from bot.opml import write_opml
+
+    sys.stdout.write(write_opml(load_feeds(config.feeds_path)))
+    return 0
+
+
+# ---------------------------------------------------------------- labels, retrain
+
+
+def cmd_labels_import(args: argparse.Namespace, config: Config) -> int:
+    from bot.labels import import_labels
+
+    store = Store.open(config.db_path)
+    try:
+        report = import_labels(store, Path(args.file), _now())
+    finally:
+        store.close()
+    for error in report.errors:
+        print(error, file=sys.stderr)
+    print(
+        f"{report.imported} labels imported ({report.created_items} items new to the bot), "
+        f"{len(report.errors)} rows skipped"
+    )
+    return 1 if report.errors else 0
+
+
+def cmd_labels_export(args: argparse.Namespace, config: Config) -> int:
+    from bot.labels import export_rows
+
+    store = Store.open(config.db_path)
+    try:
+        for row in export_rows(store):
+            print(json.dumps(row, ensure_ascii=False))
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_retrain(args: argparse.Namespace, config: Config) -> int:
+    """Train a candidate on the corpus plus labels; promote it only if it is not worse (or --force)."""
+    from bot.retrain import retrain
+
+    store = Store.open(config.db_path)
+    try:
+        report = retrain(
+            store,
+            config.models_dir,
+            config.data_dir / "reports",
+            _now(),
+            force=args.force,
+            margin=config.promote_margin if args.margin is None else args.margin,
+            trigger="cli",
+        )
+    finally:
+        store.close()
+    print(report.text())
+    return 0
+
+
 # ---------------------------------------------------------------- run, demo, subscribers
 
 
@@ -412,7 +545,41 @@ def build_parser() -> argparse.ArgumentParser:
     fl.set_defaults(handler=cmd_feeds_list)
     fc = fsub.add_parser("check", parents=[common], help="fetch each feed and say whether it works")
     fc.set_defaults(handler=cmd_feeds_check)
+    fa = fsub.add_parser("add", parents=[common], help="add a feed (or a web page announcing one), validated")
+    fa.add_argument("url")
+    fa.add_argument("--name")
+    fa.add_argument("--lang", help="language code; default: what the feed says")
+    fa.add_argument("--interval", help="90s, 10m, 1h (default 10m)")
+    fa.set_defaults(handler=cmd_feeds_add)
+    fr = fsub.add_parser("remove", parents=[common], help="remove a feed by url or name")
+    fr.add_argument("which", metavar="URL_OR_NAME")
+    fr.set_defaults(handler=cmd_feeds_remove)
+    fu = fsub.add_parser("resume", parents=[common], help="poll a paused feed again")
+    fu.add_argument("which", metavar="URL_OR_NAME")
+    fu.set_defaults(handler=cmd_feeds_resume)
+    fi = fsub.add_parser("import", parents=[common], help="add the feeds of an OPML file")
+    fi.add_argument("file", metavar="OPML")
+    fi.add_argument("--lang", help="language for outlines that do not say theirs")
+    fi.set_defaults(handler=cmd_feeds_import)
+    fsub.add_parser("export", parents=[common], help="the feed list as OPML on standard output").set_defaults(
+        handler=cmd_feeds_export
+    )
     feeds.set_defaults(usage_of=feeds)
+
+    lb = sub.add_parser("labels", parents=[common], help="labelled items for retraining")
+    lsub = lb.add_subparsers(dest="labels_command", metavar="ACTION")
+    li = lsub.add_parser("import", parents=[common], help="CSV or JSON Lines: link or id, label (title, summary)")
+    li.add_argument("file")
+    li.set_defaults(handler=cmd_labels_import)
+    lsub.add_parser("export", parents=[common], help="resolved labels as JSON Lines").set_defaults(
+        handler=cmd_labels_export
+    )
+    lb.set_defaults(usage_of=lb)
+
+    rt = sub.add_parser("retrain", parents=[common], help="retrain on the corpus and labels; promote if not worse")
+    rt.add_argument("--force", action="store_true", help="promote the candidate whatever it scores")
+    rt.add_argument("--margin", type=float, help="precision the candidate may lose (default 0.02)")
+    rt.set_defaults(handler=cmd_retrain)
 
     r = sub.add_parser("run", parents=[common], help="run the bot (console alerts without TELEGRAM_BOT_TOKEN)")
     r.set_defaults(handler=cmd_run)

@@ -28,6 +28,9 @@ class Config:
     max_redirects: more redirects than this is an error.
     first_poll_hours: on a feed's first poll, only items this recent alert; older ones are stored quietly.
     backoff_cap: the longest a failing feed waits before its next try, in seconds.
+    pause_after: failures in a row after which a feed is paused and the admins told.
+    retrain_days, retrain_labels: a scheduled retrain runs after this many days, or this many new labels.
+    promote_margin: how much precision a retrained model may lose and still be promoted (F1 must not drop).
     """
 
     feeds_path: Path
@@ -42,6 +45,10 @@ class Config:
     first_poll_hours: float = 6.0
     backoff_cap: float = 6 * 3600.0
     user_agent: str = USER_AGENT
+    pause_after: int = 10
+    retrain_days: float = 7.0
+    retrain_labels: int = 50
+    promote_margin: float = 0.02
 
     @property
     def db_path(self) -> Path:
@@ -109,4 +116,8 @@ def load_config(
         timeout=_float_env(env, "TIESWATCH_TIMEOUT", 20.0),
         max_bytes=_int_env(env, "TIESWATCH_MAX_BYTES", 10 * 1024 * 1024),
         first_poll_hours=_float_env(env, "TIESWATCH_FIRST_POLL_HOURS", 6.0),
+        pause_after=_int_env(env, "TIESWATCH_PAUSE_AFTER", 10),
+        retrain_days=_float_env(env, "TIESWATCH_RETRAIN_DAYS", 7.0),
+        retrain_labels=_int_env(env, "TIESWATCH_RETRAIN_LABELS", 50),
+        promote_margin=_float_env(env, "TIESWATCH_PROMOTE_MARGIN", 0.02),
     )

@@ -26,3 +26,6 @@ class ConsoleSink:
         rule = "─" * 72
         print(f"{rule}\n{plain(text)}\n", file=self.stream, flush=True)
         return self.count
+
+    async def send_photo(self, chat_id: int, path: object, caption: str = "") -> None:
+        print(f"{caption}: {path}\n", file=self.stream, flush=True)

@@ -94,6 +94,7 @@ class ParsedFeed:
     title: str
     version: str
     warning: str | None
+    language: str = ""
 
 
 class _TextExtractor(HTMLParser):
@@ -256,5 +257,9 @@ def parse_feed(body: bytes, feed: Feed, headers: Mapping[str, str], fetched_at: 
             )
         )
     return ParsedFeed(
-        tuple(items), _text_of(meta.get("title_detail") or meta.get("title", "")), result.get("version", ""), warning
+        tuple(items),
+        _text_of(meta.get("title_detail") or meta.get("title", "")),
+        result.get("version", ""),
+        warning,
+        str(meta.get("language") or "").split("-")[0].lower(),
     )

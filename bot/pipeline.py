@@ -18,6 +18,7 @@ from bot import subscribers
 from bot.classify import Classifier, Score
 from bot.config import Config
 from bot.decide import Alert, decide, should_alert
+from bot.errors import TieswatchError
 from bot.feeds import Feed, load_feeds
 from bot.outbox import Governor, OutboxReport, Sink, deliver_due
 from bot.poll import FeedResult, poll_feeds
@@ -34,6 +35,7 @@ class PollReport:
     scored: int = 0
     alerts: list[Alert] = field(default_factory=list)
     queued: int = 0
+    notices: list[str] = field(default_factory=list)  # for the admins only (feeds paused)
 
     @property
     def new_items(self) -> int:
@@ -112,14 +114,25 @@ class Pipeline:
         self.governor = governor or Governor()
         self.now = now
         self.last_poll: datetime | None = None
+        self._feeds: list[Feed] = []
 
     def feeds(self) -> list[Feed]:
-        return load_feeds(self.config.feeds_path)
+        """feeds.yaml as it is now (edits are picked up at the next poll); the last good list if it broke."""
+        try:
+            self._feeds = load_feeds(self.config.feeds_path)
+        except TieswatchError as e:
+            if not self._feeds:
+                raise
+            log.error("feeds.yaml cannot be used (%s); polling the last good list", e)
+        return self._feeds
 
     async def poll(self, feeds: Sequence[Feed] | None = None, *, only_due: bool = True) -> PollReport:
         """fetch | parse | store | classify | decide for the feeds that are due; queue the deliveries."""
         feeds = self.feeds() if feeds is None else feeds
-        results = await poll_feeds(feeds, self.store, self.config, now=self.now, only_due=only_due)
+        paused = self.store.paused_urls()
+        results = await poll_feeds(
+            [f for f in feeds if f.url not in paused], self.store, self.config, now=self.now, only_due=only_due
+        )
         now = self.now()
         self.last_poll = now
         new_items = [item for r in results for item in r.new_items]
@@ -129,12 +142,29 @@ class Pipeline:
             self.store, results, scores, min(thresholds.values()), now, timedelta(hours=self.config.first_poll_hours)
         )
         queued = fan_out(self.store, alerts, thresholds, now)
+        notices = []
         for r in results:
             if r.error:
                 log.warning("feed %s: %s", r.feed.name, r.error)
+                notice = self._pause_if_hopeless(r, now)
+                if notice:
+                    notices.append(notice)
         if new_items:
             log.info("%d new items, %d alerts, %d deliveries queued", len(new_items), len(alerts), queued)
-        return PollReport(results, len(scores), alerts, queued)
+        return PollReport(results, len(scores), alerts, queued, notices)
+
+    def _pause_if_hopeless(self, result: FeedResult, now: datetime) -> str | None:
+        streak = self.store.feed_state(result.feed.url).error_streak
+        if streak < self.config.pause_after:
+            return None
+        reason = f"{streak} failures in a row; last: {result.error}"
+        if not self.store.pause_feed(result.feed.url, reason, now):
+            return None  # already paused: the admins were told
+        log.warning("feed %s paused: %s", result.feed.name, reason)
+        return (
+            f"Feed paused: {result.feed.name} ({result.feed.url}) – {reason}. "
+            f"Resume with /resume {result.feed.name} or `tieswatch feeds resume`."
+        )
 
     async def deliver(self) -> OutboxReport:
         """Send what the outbox holds that is due."""

@@ -23,6 +23,7 @@ from bot.classify import Classifier
 from bot.config import Config
 from bot.console import CONSOLE_CHAT, ConsoleSink
 from bot.feedserver import FeedServer
+from bot.operations import Operations
 from bot.outbox import Governor
 from bot.pipeline import Pipeline
 from bot.store import Store
@@ -75,11 +76,13 @@ async def serve(
         from bot.telegram_bot import TelegramSink, announce_commands, build_application
 
         pipeline = Pipeline(config, store, classifier, sink=None, now=clock)  # the sink needs the app's bot
-        app = build_application(config, pipeline, now=clock)
+        operations = Operations(config, pipeline, clock)
+        app = build_application(config, pipeline, operations, now=clock)
         pipeline.sink = TelegramSink(app.bot)
         store.set_active(CONSOLE_CHAT, False, now)
     else:
         pipeline = Pipeline(config, store, classifier, ConsoleSink(console), now=clock)
+        operations = Operations(config, pipeline, clock)
         subscribers.subscribe(store, CONSOLE_CHAT, "private", "console", "en", now)
         log.info("no TELEGRAM_BOT_TOKEN set: alerts are printed here (see README to connect Telegram)")
     log.info(
@@ -100,6 +103,14 @@ async def serve(
             return
         if report.queued:
             wake.set()
+        for notice in report.notices:
+            await operations.tell_admins(notice)
+
+    async def scheduled_retrain() -> None:
+        try:
+            await operations.scheduled_retrain()
+        except Exception:
+            log.exception("scheduled retrain failed")
 
     scheduler = AsyncIOScheduler(timezone="UTC")
     scheduler.add_job(

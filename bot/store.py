@@ -181,9 +181,28 @@ def _m002_scores_alerts_subscribers_deliveries_labels(db: sqlite_utils.Database)
     db["labels"].create_index(["created_at"])
 
 
+def _m003_feed_pause_and_retrains(db: sqlite_utils.Database) -> None:
+    db["feeds"].add_column("paused_at", str)
+    db["feeds"].add_column("paused_reason", str)
+    db["retrains"].create(
+        {
+            "id": int,
+            "at": str,
+            "trigger": str,
+            "candidate": str,
+            "current": str,
+            "promoted": int,
+            "labels": int,
+            "report": str,
+        },
+        pk="id",
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_feeds_items_fetch_log", _m001_feeds_items_fetch_log),
     ("002_scores_alerts_subscribers_deliveries_labels", _m002_scores_alerts_subscribers_deliveries_labels),
+    ("003_feed_pause_and_retrains", _m003_feed_pause_and_retrains),
 ]
 
 
@@ -517,6 +536,32 @@ def _count(self: Store, sql: str, args: Iterable = ()) -> int:
     return int(self.db.execute(sql, list(args)).fetchone()[0])
 
 
+def _pause_feed(self: Store, url: str, reason: str, now: datetime) -> bool:
+    """Pause a feed; True when it was not paused before (so the admins are told once)."""
+    with self.db.conn:
+        cur = self.db.conn.execute(
+            "UPDATE feeds SET paused_at = ?, paused_reason = ? WHERE url = ? AND paused_at IS NULL",
+            (iso(now), reason, url),
+        )
+    return bool(cur.rowcount)
+
+
+def _resume_feed(self: Store, url: str, now: datetime) -> bool:
+    with self.db.conn:
+        cur = self.db.conn.execute(
+            "UPDATE feeds SET paused_at = NULL, paused_reason = NULL, error_streak = 0, next_attempt = ? WHERE url = ?",
+            (iso(now), url),
+        )
+    return bool(cur.rowcount)
+
+
+def _paused_urls(self: Store) -> set[str]:
+    return {r["url"] for r in self.db.query("SELECT url FROM feeds WHERE paused_at IS NOT NULL")}
+
+
+Store.pause_feed = _pause_feed
+Store.resume_feed = _resume_feed
+Store.paused_urls = _paused_urls
 Store.store_scores = _store_scores
 Store.create_alert = _create_alert
 Store.alert_rows = _alert_rows

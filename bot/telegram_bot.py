@@ -32,9 +32,10 @@ from telegram.ext import (
 )
 from telegram.warnings import PTBDeprecationWarning
 
-from bot import actions, subscribers
+from bot import actions, feedlist, subscribers
 from bot.config import Config
-from bot.errors import UsageError
+from bot.errors import TieswatchError, UsageError
+from bot.operations import Operations
 from bot.outbox import Blocked, Rejected, RetryLater, Transient
 from bot.pipeline import Pipeline
 from bot.render import esc
@@ -81,6 +82,10 @@ class TelegramSink:
             raise Transient(e.message) from e
         return message.message_id
 
+    async def send_photo(self, chat_id: int, path: object, caption: str = "") -> None:
+        with open(path, "rb") as f:
+            await self.bot.send_photo(chat_id, f, caption=caption)
+
 
 def _lang(update: Update, sub: subscribers.Subscriber | None) -> str:
     if sub is not None:
@@ -96,9 +101,16 @@ def _args(context: ContextTypes.DEFAULT_TYPE) -> list[str]:
 class Handlers:
     """The bot's commands. Each reads the update, calls the core, and replies."""
 
-    def __init__(self, config: Config, pipeline: Pipeline, now: Callable[[], datetime] = lambda: datetime.now(UTC)):
+    def __init__(
+        self,
+        config: Config,
+        pipeline: Pipeline,
+        operations: Operations,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ):
         self.config = config
         self.pipeline = pipeline
+        self.operations = operations
         self.store = pipeline.store
         self.now = now
 
@@ -354,6 +366,141 @@ class Handlers:
         )
         await self.reply(update, t(lang, "label_done", label="yes" if label else "no") + f"\n{html.escape(item.title)}")
 
+    # ------------------------------------------------------------ admin: retrain, review, feeds
+
+    async def admin_only(self, update: Update) -> str | None:
+        """The admin's language, or None after telling a non-admin no."""
+        lang = _lang(update, subscribers.get(self.store, update.effective_chat.id))
+        if not self.is_admin(update):
+            await self.reply(update, t(lang, "admins_only"))
+            return None
+        return lang
+
+    async def retrain(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if (lang := await self.admin_only(update)) is None:
+            return
+        await self.reply(update, t(lang, "retrain_started"))
+        force = "--force" in _args(context) or "force" in _args(context)
+        # The report reaches every admin through Operations.tell_admins when training is done.
+        context.application.create_task(self.operations.retrain("telegram /retrain", force=force))
+
+    async def review(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if (lang := await self.admin_only(update)) is None:
+            return
+        await self.send_review(update.effective_chat.id, context, lang)
+
+    async def send_review(self, chat_id: int, context: ContextTypes.DEFAULT_TYPE, lang: str) -> None:
+        model = self.pipeline.classifier.model
+        item = actions.review_next(self.store, model.threshold, self.now())
+        if item is None:
+            await context.bot.send_message(chat_id, t(lang, "review_none"))
+            return
+        title = esc(item.title or item.source)
+        if item.link:
+            title = f'<a href="{esc(item.link)}">{title}</a>'
+        summary = esc(item.summary[:300])
+        markup = InlineKeyboardMarkup(
+            [
+                [
+                    InlineKeyboardButton(t(lang, "btn_relevant"), callback_data=f"rev:{item.rowid}:1"),
+                    InlineKeyboardButton(t(lang, "btn_not_relevant"), callback_data=f"rev:{item.rowid}:0"),
+                ]
+            ]
+        )
+        await context.bot.send_message(
+            chat_id,
+            t(lang, "review_item", score=f"{item.score:.2f}", title=title, source=esc(item.source), summary=summary),
+            parse_mode=ParseMode.HTML,
+            reply_markup=markup,
+            link_preview_options=LinkPreviewOptions(is_disabled=True),
+        )
+
+    async def review_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        lang = _lang(update, subscribers.get(self.store, query.message.chat.id))
+        if not self.is_admin(update):
+            await query.answer(t(lang, "admins_only"), show_alert=True)
+            return
+        _, rowid, value = query.data.split(":")
+        item_id = actions.item_by_rowid(self.store, int(rowid))
+        if item_id is None:
+            await query.answer(t(lang, "label_unknown"))
+            return
+        label = int(value)
+        actions.label_item(
+            self.store, item_id, query.from_user.id, query.message.chat.id, label, "review", True, self.now()
+        )
+        await query.answer(t(lang, "label_saved_yes" if label else "label_saved_no"))
+        await self.send_review(query.message.chat.id, context, lang)
+
+    async def feeds(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if (lang := await self.admin_only(update)) is None:
+            return
+        rows = feedlist.usefulness(self.store, self.pipeline.feeds(), self.now())
+        lines = [t(lang, "feeds_header")]
+        for u in rows:
+            state = "⏸ " if u.paused else ("⚠️ " if u.error_streak else "")
+            last = f", last relevant {u.last_relevant:%Y-%m-%d}" if u.last_relevant else ""
+            lines.append(
+                f"{state}<b>{esc(u.feed.name)}</b> ({esc(u.feed.language)}): {u.items_per_day:.1f}/day, "
+                f"{u.relevant_share:.0%} flagged, {u.error_streak} errors{last}"
+            )
+        for message in chunk_lines(lines):
+            await self.reply(update, message)
+
+    async def addfeed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if (lang := await self.admin_only(update)) is None:
+            return
+        args = _args(context)
+        if not args:
+            await self.reply(update, t(lang, "addfeed_usage"))
+            return
+        language = args[1].lower() if len(args) > 1 and len(args[1]) in (2, 3) and args[1].isalpha() else None
+        name = " ".join(args[2:] if language else args[1:]) or None
+        try:
+            feed, count = await feedlist.add(self.config, args[0], name=name, language=language)
+        except TieswatchError as e:
+            await self.reply(update, t(lang, "failed", error=esc(str(e))))
+            return
+        await self.reply(update, t(lang, "addfeed_done", name=esc(feed.name), items=count))
+
+    async def rmfeed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if (lang := await self.admin_only(update)) is None:
+            return
+        if not _args(context):
+            await self.reply(update, t(lang, "rmfeed_usage"))
+            return
+        try:
+            feed = feedlist.remove(self.config, " ".join(_args(context)))
+        except TieswatchError as e:
+            await self.reply(update, t(lang, "failed", error=esc(str(e))))
+            return
+        await self.reply(update, t(lang, "rmfeed_done", name=esc(feed.name)))
+
+    async def resume(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if (lang := await self.admin_only(update)) is None:
+            return
+        if not _args(context):
+            await self.reply(update, t(lang, "resume_usage"))
+            return
+        try:
+            feed = feedlist.resume(self.config, self.store, " ".join(_args(context)), self.now())
+        except TieswatchError as e:
+            await self.reply(update, t(lang, "failed", error=esc(str(e))))
+            return
+        await self.reply(update, t(lang, "resume_done", name=esc(feed.name)))
+
+
+def chunk_lines(lines: list[str], limit: int = 4000) -> list[str]:
+    """Join lines into messages under Telegram's limit, never splitting a line (nor a tag in it)."""
+    messages, current = [], ""
+    for line in lines:
+        if current and len(current) + 1 + len(line) > limit:
+            messages.append(current)
+            current = ""
+        current = f"{current}\n{line}" if current else line[:limit]
+    return [*messages, current] if current else messages
+
 
 COMMANDS = {
     "en": [
@@ -376,7 +523,10 @@ COMMANDS = {
 
 
 def build_application(
-    config: Config, pipeline: Pipeline, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+    config: Config,
+    pipeline: Pipeline,
+    operations: Operations,
+    now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> Application:
     """The bot, wired: the token and API address from the configuration, every handler registered."""
     api = config.telegram_api_url.rstrip("/")
@@ -388,7 +538,7 @@ def build_application(
         .concurrent_updates(False)
         .build()
     )
-    h = Handlers(config, pipeline, now)
+    h = Handlers(config, pipeline, operations, now)
     app.bot_data["handlers"] = h
     for name, callback in (
         ("start", h.start),
@@ -402,6 +552,7 @@ def build_application(
         app.add_handler(CommandHandler(name, callback))
     app.add_handler(CallbackQueryHandler(h.label_button, pattern=r"^lbl:"))
     app.add_handler(CallbackQueryHandler(h.settings_button, pattern=r"^set:"))
+    app.add_handler(CallbackQueryHandler(h.review_button, pattern=r"^rev:"))
     app.add_handler(MessageHandler(filters.ALL & ~filters.UpdateType.EDITED, h.unknown))
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
