@@ -49,8 +49,14 @@ async def main(n: int) -> None:
             (item,) = parse_feed(RSS, feed, {"content-type": "application/rss+xml"}, now).items
             store.add_items([item])
             score = Score(item.id, 0.99, True, ("troops",), Excerpt("The soldiers joined Russian units.", ()), "bench")
-            alerts = raise_alerts(store, [FeedResult(feed, 200, (item,))], {item.id: score}, 0.5, now,
-                                  first_poll_window=timedelta(hours=6))
+            alerts = raise_alerts(
+                store,
+                [FeedResult(feed, 200, (item,))],
+                {item.id: score},
+                0.5,
+                now,
+                first_poll_window=timedelta(hours=6),
+            )
             queued = fan_out(store, alerts, {"strict": 0.8, "normal": 0.5, "broad": 0.3}, now)
             bot = Bot("1:BENCH", base_url=emu.url + "/bot", base_file_url=emu.url + "/file/bot")
             async with bot:
@@ -59,8 +65,10 @@ async def main(n: int) -> None:
                 seconds = time.perf_counter() - start
             calls = [c["time"] for c in emu.calls("sendMessage")]
             worst = max(sum(1 for t in calls if s <= t < s + 1.0) for s in calls)
-            print(f"{queued} deliveries queued; {report.sent} sent in {seconds:.1f} s "
-                  f"({report.sent / seconds:.1f} messages/s; busiest second: {worst} messages)")
+            print(
+                f"{queued} deliveries queued; {report.sent} sent in {seconds:.1f} s "
+                f"({report.sent / seconds:.1f} messages/s; busiest second: {worst} messages)"
+            )
             store.close()
 
 

@@ -548,6 +548,12 @@ def build_application(
         ("recent", h.recent),
         ("settings", h.settings),
         ("label", h.label_command),
+        ("retrain", h.retrain),
+        ("review", h.review),
+        ("feeds", h.feeds),
+        ("addfeed", h.addfeed),
+        ("rmfeed", h.rmfeed),
+        ("resume", h.resume),
     ):
         app.add_handler(CommandHandler(name, callback))
     app.add_handler(CallbackQueryHandler(h.label_button, pattern=r"^lbl:"))

@@ -292,7 +292,8 @@ def train(
     recall = tp / max(1, int(y_arr.sum()))
     now = datetime.now(UTC)
     card = {
-        "version": now.strftime("%Y%m%d-%H%M%S"),
+        # Time first (versions sort by age), then the data it learned from: two models never share a name.
+        "version": f"{now.strftime('%Y%m%d-%H%M%S')}-{fingerprint(examples)[:6]}",
         "trained_at": now.isoformat(timespec="seconds"),
         "training_seconds": round(time.monotonic() - start, 2),
         "examples": len(examples),

@@ -69,6 +69,11 @@ def load(directory: Path, version: str | None = None) -> TiesModel:
 
 
 def save(directory: Path, model: TiesModel, *, make_current: bool) -> Path:
+    """Write the model and its card; an existing version is never overwritten (the name gets a suffix)."""
+    base, n = model.version, 1
+    while (directory / f"model-{model.version}.skops").exists():
+        n += 1
+        model.card["version"] = f"{base}-{n}"
     path = model.save(directory)
     if make_current:
         set_current(directory, model.version)

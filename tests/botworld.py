@@ -85,22 +85,27 @@ def write_feeds(path: Path, url: str) -> None:
     path.write_text(f"feeds:\n  - name: Loopback Wire\n    url: {url}\n    language: en\n    interval: 1s\n")
 
 
-def make_config(tmp_path: Path, trained_model_dir: Path, emu_url: str, feed_url: str) -> Config:
+def make_config(tmp_path: Path, trained_model_dir: Path, emu_url: str, feed_url: str, **overrides: object) -> Config:
     data = tmp_path / "data"
     shutil.copytree(trained_model_dir / "models", data / "models")
     feeds_yaml = tmp_path / "feeds.yaml"
     write_feeds(feeds_yaml, feed_url)
     return Config(
-        feeds_path=feeds_yaml, data_dir=data, telegram_token=TOKEN, telegram_api_url=emu_url, admins=frozenset({ADMIN})
+        feeds_path=feeds_yaml,
+        data_dir=data,
+        telegram_token=TOKEN,
+        telegram_api_url=emu_url,
+        admins=frozenset({ADMIN}),
+        **overrides,
     )
 
 
-async def start_world(tmp_path: Path, trained_model_dir: Path):
+async def start_world(tmp_path: Path, trained_model_dir: Path, **overrides: object):
     emu = TelegramEmulator(token=TOKEN)
     await emu.start()
     feeds = FeedServer().start()
     feeds.put("/news.xml", rss([]))
-    config = make_config(tmp_path, trained_model_dir, emu.url, feeds.url("/news.xml"))
+    config = make_config(tmp_path, trained_model_dir, emu.url, feeds.url("/news.xml"), **overrides)
     clock = Clock()
     stop = asyncio.Event()
     task = asyncio.create_task(serve(config, stop, clock=clock))
