@@ -83,11 +83,15 @@ class Classifier:
         if not items:
             return []
         model = self.model
-        predictions = model.predict([item_text(i) for i in items])
-        return [
-            Score(i.id, p.score, p.relevant, p.why, p.excerpt, model.version)
-            for i, p in zip(items, predictions, strict=True)
-        ]
+        scores = []
+        for start in range(0, len(items), 500):  # bounded batches keep memory flat on a feed's first poll
+            batch = items[start : start + 500]
+            predictions = model.predict([item_text(i) for i in batch])
+            scores += [
+                Score(i.id, p.score, p.relevant, p.why, p.excerpt, model.version)
+                for i, p in zip(batch, predictions, strict=True)
+            ]
+        return scores
 
     def score_and_store(self, store: Store, items: Sequence[Item], now: datetime) -> list[Score]:
         scores = self.score(items)

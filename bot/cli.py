@@ -22,7 +22,7 @@ from bot.errors import FeedsFileError, TieswatchError, UsageError
 from bot.feeds import Feed, format_duration, load_feeds
 from bot.fetch import fetch, make_client
 from bot.parse import parse_feed
-from bot.poll import FeedResult, poll_feeds
+from bot.poll import FeedResult
 from bot.store import Store
 
 log = logging.getLogger("tieswatch")
@@ -54,17 +54,28 @@ def _short(text: str | None, width: int = 60) -> str:
 
 
 def cmd_poll(args: argparse.Namespace, config: Config) -> int:
-    """Fetch every feed once, store new items, print a table."""
+    """Poll every feed once through fetch | parse | store | classify | decide; print a table.
+
+    Alerts are queued in the outbox: a running bot (or the next `tieswatch run`) delivers them.
+    """
+    from bot.classify import Classifier
+    from bot.pipeline import Pipeline
+
     feeds = load_feeds(config.feeds_path)
     store = Store.open(config.db_path)
     try:
-        results = asyncio.run(poll_feeds(feeds, store, config))
+        pipeline = Pipeline(config, store, Classifier(config.models_dir), sink=None)
+        report = asyncio.run(pipeline.poll(feeds, only_due=False))
     finally:
         store.close()
-    print(poll_table(results))
-    failed = [r for r in results if not r.ok]
-    new = sum(len(r.new_items) for r in results)
-    print(f"\n{len(results)} feeds, {new} new items, {len(failed)} failed")
+    print(poll_table(report.results))
+    failed = [r for r in report.results if not r.ok]
+    print(
+        f"\n{len(report.results)} feeds, {report.new_items} new items, {len(failed)} failed; "
+        f"{len(report.alerts)} alerts, {report.queued} deliveries queued"
+    )
+    for notice in report.notices:
+        print(notice, file=sys.stderr)
     return 1 if failed else 0
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -44,7 +45,14 @@ def feeds_file(tmp_path: Path, entries: list[tuple[str, str]]) -> Path:
     return path
 
 
-def test_poll_once_prints_a_table_and_fails_when_a_feed_fails(server, tmp_path):
+def with_model(data: Path, trained_model_dir: Path) -> Path:
+    """A data directory that already holds the session's trained model (no training in each test)."""
+    shutil.copytree(trained_model_dir / "models", data / "models")
+    return data
+
+
+def test_poll_once_prints_a_table_and_fails_when_a_feed_fails(server, tmp_path, trained_model_dir):
+    with_model(tmp_path / "d", trained_model_dir)
     server.expect_request("/ok").respond_with_data(rss(3), content_type="application/rss+xml")
     server.expect_request("/bad").respond_with_data("nope", status=500)
     feeds = feeds_file(tmp_path, [("Good feed", server.url_for("/ok")), ("Bad feed", server.url_for("/bad"))])
@@ -55,11 +63,12 @@ def test_poll_once_prints_a_table_and_fails_when_a_feed_fails(server, tmp_path):
     good = next(line for line in lines if line.startswith("Good feed"))
     assert good.split()[2:4] == ["200", "3"]
     assert "HTTP 500" in next(line for line in lines if line.startswith("Bad feed"))
-    assert "2 feeds, 3 new items, 1 failed" in result.stdout
+    assert "2 feeds, 3 new items, 1 failed; 0 alerts, 0 deliveries queued" in result.stdout
     assert (tmp_path / "d" / "tieswatch.db").exists()
 
 
-def test_global_options_also_come_from_the_environment(server, tmp_path):
+def test_global_options_also_come_from_the_environment(server, tmp_path, trained_model_dir):
+    with_model(tmp_path / "envdata", trained_model_dir)
     server.expect_request("/ok").respond_with_data(rss(2), content_type="application/rss+xml")
     feeds = feeds_file(tmp_path, [("Good feed", server.url_for("/ok"))])
     env = {"TIESWATCH_FEEDS": str(feeds), "TIESWATCH_DATA": str(tmp_path / "envdata")}
