@@ -392,6 +392,142 @@ class Store:
         for row in self.db["items"].rows_where(where, args or [], order_by=order_by, limit=limit):
             yield _item(row)
 
+    # ------------------------------------------------------------ scores, alerts, subscribers, deliveries, labels
+    # Rows come back as dicts; the stages that own each record (classify, decide, outbox) make dataclasses of them.
+
+    def store_scores(self, rows: Iterable[dict]) -> None:
+        with self.db.conn:
+            for row in rows:
+                self.db.conn.execute(
+                    "INSERT INTO scores (item_id, score, relevant, why, excerpt, marks, model_version, scored_at) "
+                    "VALUES (:item_id, :score, :relevant, :why, :excerpt, :marks, :model_version, :scored_at) "
+                    "ON CONFLICT(item_id) DO UPDATE SET score = excluded.score, relevant = excluded.relevant, "
+                    "why = excluded.why, excerpt = excluded.excerpt, marks = excluded.marks, "
+                    "model_version = excluded.model_version, scored_at = excluded.scored_at",
+                    row,
+                )
+
+    def create_alert(self, row: dict) -> int | None:
+        """Insert the alert for an item once; return its id, or None when the item already had one."""
+        with self.db.conn:
+            cur = self.db.conn.execute(
+                "INSERT OR IGNORE INTO alerts (item_id, score, why, excerpt, marks, model_version, created_at) "
+                "VALUES (:item_id, :score, :why, :excerpt, :marks, :model_version, :created_at)",
+                row,
+            )
+        return cur.lastrowid if cur.rowcount else None
+
+    def alert_rows(self, where: str = "1", args: Iterable = (), limit: int | None = None) -> list[dict]:
+        sql = (
+            "SELECT alerts.id AS alert_id, alerts.score, alerts.why, alerts.excerpt, alerts.marks, "
+            "alerts.model_version, alerts.created_at, items.* "
+            "FROM alerts JOIN items ON items.id = alerts.item_id WHERE "
+            + where
+            + " ORDER BY items.published DESC"
+            + (f" LIMIT {int(limit)}" if limit else "")
+        )
+        return [dict(r) for r in self.db.query(sql, list(args))]
+
+    def upsert_subscriber(self, row: dict) -> None:
+        columns = list(row)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("chat_id", "created_at"))
+        with self.db.conn:
+            self.db.conn.execute(
+                f"INSERT INTO subscribers ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)}) "
+                f"ON CONFLICT(chat_id) DO UPDATE SET {updates}",
+                row,
+            )
+
+    def subscriber_row(self, chat_id: int) -> dict | None:
+        return next(self.db["subscribers"].rows_where("chat_id = ?", [chat_id]), None)
+
+    def subscriber_rows(self, active_only: bool = True) -> list[dict]:
+        return list(self.db["subscribers"].rows_where("active = 1" if active_only else None, order_by="chat_id"))
+
+    def add_deliveries(self, rows: Iterable[dict]) -> int:
+        """Queue deliveries; one per (alert, chat) ever, so re-running a fan-out adds nothing."""
+        with self.db.conn:
+            before = self.db.conn.total_changes
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO deliveries (alert_id, chat_id, digest, status, due_at, attempts, created_at) "
+                "VALUES (:alert_id, :chat_id, :digest, 'pending', :due_at, 0, :created_at)",
+                list(rows),
+            )
+            return self.db.conn.total_changes - before
+
+    def due_deliveries(self, now: datetime, limit: int = 1000) -> list[dict]:
+        sql = (
+            "SELECT deliveries.*, subscribers.kind AS chat_kind, subscribers.ui_language FROM deliveries "
+            "JOIN subscribers ON subscribers.chat_id = deliveries.chat_id "
+            "WHERE deliveries.status = 'pending' AND deliveries.due_at <= ? "
+            "AND (deliveries.next_try_at IS NULL OR deliveries.next_try_at <= ?) AND subscribers.active = 1 "
+            "ORDER BY deliveries.due_at, deliveries.id LIMIT ?"
+        )
+        return [dict(r) for r in self.db.query(sql, [iso(now), iso(now), limit])]
+
+    def mark_sent(self, ids: Iterable[int], message_id: int | None, now: datetime) -> None:
+        with self.db.conn:
+            self.db.conn.executemany(
+                "UPDATE deliveries SET status = 'sent', message_id = ?, sent_at = ?, attempts = attempts + 1 "
+                "WHERE id = ?",
+                [(message_id, iso(now), i) for i in ids],
+            )
+
+    def mark_retry(self, ids: Iterable[int], next_try: datetime, error: str) -> None:
+        with self.db.conn:
+            self.db.conn.executemany(
+                "UPDATE deliveries SET attempts = attempts + 1, next_try_at = ?, last_error = ? WHERE id = ?",
+                [(iso(next_try), error, i) for i in ids],
+            )
+
+    def mark_dropped(self, ids: Iterable[int], error: str) -> None:
+        with self.db.conn:
+            self.db.conn.executemany(
+                "UPDATE deliveries SET status = 'dropped', last_error = ? WHERE id = ?", [(error, i) for i in ids]
+            )
+
+    def set_active(self, chat_id: int, active: bool, now: datetime) -> bool:
+        with self.db.conn:
+            cur = self.db.conn.execute(
+                "UPDATE subscribers SET active = ?, updated_at = ? WHERE chat_id = ?", (int(active), iso(now), chat_id)
+            )
+        return bool(cur.rowcount)
+
+    def put_label(self, row: dict) -> None:
+        """One label per user per item; a later one replaces it."""
+        with self.db.conn:
+            self.db.conn.execute(
+                "INSERT INTO labels (item_id, user_id, chat_id, label, source, is_admin, created_at) "
+                "VALUES (:item_id, :user_id, :chat_id, :label, :source, :is_admin, :created_at) "
+                "ON CONFLICT(item_id, user_id) DO UPDATE SET label = excluded.label, source = excluded.source, "
+                "chat_id = excluded.chat_id, is_admin = excluded.is_admin, created_at = excluded.created_at",
+                row,
+            )
+
+    def count(self, sql: str, args: Iterable = ()) -> int:
+        return int(self.db.execute(sql, list(args)).fetchone()[0])
+
+    def pause_feed(self, url: str, reason: str, now: datetime) -> bool:
+        """Pause a feed; True when it was not paused before (so the admins are told once)."""
+        with self.db.conn:
+            cur = self.db.conn.execute(
+                "UPDATE feeds SET paused_at = ?, paused_reason = ? WHERE url = ? AND paused_at IS NULL",
+                (iso(now), reason, url),
+            )
+        return bool(cur.rowcount)
+
+    def resume_feed(self, url: str, now: datetime) -> bool:
+        with self.db.conn:
+            cur = self.db.conn.execute(
+                "UPDATE feeds SET paused_at = NULL, paused_reason = NULL, error_streak = 0, next_attempt = ? "
+                "WHERE url = ?",
+                (iso(now), url),
+            )
+        return bool(cur.rowcount)
+
+    def paused_urls(self) -> set[str]:
+        return {r["url"] for r in self.db.query("SELECT url FROM feeds WHERE paused_at IS NOT NULL")}
+
 
 def _item(row: dict) -> Item:
     return Item(
@@ -406,173 +542,3 @@ def _item(row: dict) -> Item:
         published=datetime.fromisoformat(row["published"]),
         fetched_at=datetime.fromisoformat(row["fetched_at"]),
     )
-
-
-# ---------------------------------------------------------------- scores, alerts, subscribers, deliveries, labels
-# Rows come back as dicts; the stages that own each record (classify, decide, outbox) turn them into dataclasses.
-
-
-def _store_scores(self: Store, rows: Iterable[dict]) -> None:
-    with self.db.conn:
-        for row in rows:
-            self.db.conn.execute(
-                "INSERT INTO scores (item_id, score, relevant, why, excerpt, marks, model_version, scored_at) "
-                "VALUES (:item_id, :score, :relevant, :why, :excerpt, :marks, :model_version, :scored_at) "
-                "ON CONFLICT(item_id) DO UPDATE SET score = excluded.score, relevant = excluded.relevant, "
-                "why = excluded.why, excerpt = excluded.excerpt, marks = excluded.marks, "
-                "model_version = excluded.model_version, scored_at = excluded.scored_at",
-                row,
-            )
-
-
-def _create_alert(self: Store, row: dict) -> int | None:
-    """Insert the alert for an item once; return its id, or None when the item already had one."""
-    with self.db.conn:
-        cur = self.db.conn.execute(
-            "INSERT OR IGNORE INTO alerts (item_id, score, why, excerpt, marks, model_version, created_at) "
-            "VALUES (:item_id, :score, :why, :excerpt, :marks, :model_version, :created_at)",
-            row,
-        )
-    return cur.lastrowid if cur.rowcount else None
-
-
-def _alert_rows(self: Store, where: str = "1", args: Iterable = (), limit: int | None = None) -> list[dict]:
-    sql = (
-        "SELECT alerts.id AS alert_id, alerts.score, alerts.why, alerts.excerpt, alerts.marks, alerts.model_version,"
-        " alerts.created_at, items.* FROM alerts JOIN items ON items.id = alerts.item_id WHERE "
-        + where
-        + " ORDER BY items.published DESC"
-        + (f" LIMIT {int(limit)}" if limit else "")
-    )
-    return [dict(r) for r in self.db.query(sql, list(args))]
-
-
-def _upsert_subscriber(self: Store, row: dict) -> None:
-    columns = list(row)
-    updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("chat_id", "created_at"))
-    with self.db.conn:
-        self.db.conn.execute(
-            f"INSERT INTO subscribers ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)}) "
-            f"ON CONFLICT(chat_id) DO UPDATE SET {updates}",
-            row,
-        )
-
-
-def _subscriber_row(self: Store, chat_id: int) -> dict | None:
-    return next(self.db["subscribers"].rows_where("chat_id = ?", [chat_id]), None)
-
-
-def _subscriber_rows(self: Store, active_only: bool = True) -> list[dict]:
-    return list(self.db["subscribers"].rows_where("active = 1" if active_only else None, order_by="chat_id"))
-
-
-def _add_deliveries(self: Store, rows: Iterable[dict]) -> int:
-    """Queue deliveries; one per (alert, chat) ever, so re-running a fan-out adds nothing."""
-    with self.db.conn:
-        before = self.db.conn.total_changes
-        self.db.conn.executemany(
-            "INSERT OR IGNORE INTO deliveries (alert_id, chat_id, digest, status, due_at, attempts, created_at) "
-            "VALUES (:alert_id, :chat_id, :digest, 'pending', :due_at, 0, :created_at)",
-            list(rows),
-        )
-        return self.db.conn.total_changes - before
-
-
-def _due_deliveries(self: Store, now: datetime, limit: int = 1000) -> list[dict]:
-    sql = (
-        "SELECT deliveries.*, subscribers.kind AS chat_kind, subscribers.ui_language FROM deliveries "
-        "JOIN subscribers ON subscribers.chat_id = deliveries.chat_id "
-        "WHERE deliveries.status = 'pending' AND deliveries.due_at <= ? "
-        "AND (deliveries.next_try_at IS NULL OR deliveries.next_try_at <= ?) AND subscribers.active = 1 "
-        "ORDER BY deliveries.due_at, deliveries.id LIMIT ?"
-    )
-    return [dict(r) for r in self.db.query(sql, [iso(now), iso(now), limit])]
-
-
-def _mark_sent(self: Store, ids: Iterable[int], message_id: int | None, now: datetime) -> None:
-    with self.db.conn:
-        self.db.conn.executemany(
-            "UPDATE deliveries SET status = 'sent', message_id = ?, sent_at = ?, attempts = attempts + 1 WHERE id = ?",
-            [(message_id, iso(now), i) for i in ids],
-        )
-
-
-def _mark_retry(self: Store, ids: Iterable[int], next_try: datetime, error: str) -> None:
-    with self.db.conn:
-        self.db.conn.executemany(
-            "UPDATE deliveries SET attempts = attempts + 1, next_try_at = ?, last_error = ? WHERE id = ?",
-            [(iso(next_try), error, i) for i in ids],
-        )
-
-
-def _mark_dropped(self: Store, ids: Iterable[int], error: str) -> None:
-    with self.db.conn:
-        self.db.conn.executemany(
-            "UPDATE deliveries SET status = 'dropped', last_error = ? WHERE id = ?", [(error, i) for i in ids]
-        )
-
-
-def _set_active(self: Store, chat_id: int, active: bool, now: datetime) -> bool:
-    with self.db.conn:
-        cur = self.db.conn.execute(
-            "UPDATE subscribers SET active = ?, updated_at = ? WHERE chat_id = ?", (int(active), iso(now), chat_id)
-        )
-    return bool(cur.rowcount)
-
-
-def _put_label(self: Store, row: dict) -> None:
-    """One label per user per item; a later one replaces it."""
-    with self.db.conn:
-        self.db.conn.execute(
-            "INSERT INTO labels (item_id, user_id, chat_id, label, source, is_admin, created_at) "
-            "VALUES (:item_id, :user_id, :chat_id, :label, :source, :is_admin, :created_at) "
-            "ON CONFLICT(item_id, user_id) DO UPDATE SET label = excluded.label, source = excluded.source, "
-            "chat_id = excluded.chat_id, is_admin = excluded.is_admin, created_at = excluded.created_at",
-            row,
-        )
-
-
-def _count(self: Store, sql: str, args: Iterable = ()) -> int:
-    return int(self.db.execute(sql, list(args)).fetchone()[0])
-
-
-def _pause_feed(self: Store, url: str, reason: str, now: datetime) -> bool:
-    """Pause a feed; True when it was not paused before (so the admins are told once)."""
-    with self.db.conn:
-        cur = self.db.conn.execute(
-            "UPDATE feeds SET paused_at = ?, paused_reason = ? WHERE url = ? AND paused_at IS NULL",
-            (iso(now), reason, url),
-        )
-    return bool(cur.rowcount)
-
-
-def _resume_feed(self: Store, url: str, now: datetime) -> bool:
-    with self.db.conn:
-        cur = self.db.conn.execute(
-            "UPDATE feeds SET paused_at = NULL, paused_reason = NULL, error_streak = 0, next_attempt = ? WHERE url = ?",
-            (iso(now), url),
-        )
-    return bool(cur.rowcount)
-
-
-def _paused_urls(self: Store) -> set[str]:
-    return {r["url"] for r in self.db.query("SELECT url FROM feeds WHERE paused_at IS NOT NULL")}
-
-
-Store.pause_feed = _pause_feed
-Store.resume_feed = _resume_feed
-Store.paused_urls = _paused_urls
-Store.store_scores = _store_scores
-Store.create_alert = _create_alert
-Store.alert_rows = _alert_rows
-Store.upsert_subscriber = _upsert_subscriber
-Store.subscriber_row = _subscriber_row
-Store.subscriber_rows = _subscriber_rows
-Store.add_deliveries = _add_deliveries
-Store.due_deliveries = _due_deliveries
-Store.mark_sent = _mark_sent
-Store.mark_retry = _mark_retry
-Store.mark_dropped = _mark_dropped
-Store.set_active = _set_active
-Store.put_label = _put_label
-Store.count = _count
