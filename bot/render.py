@@ -82,7 +82,7 @@ def _fit(text: str, limit: int = LIMIT) -> str:
     """Keep a message within the limit without cutting through a tag or an entity."""
     if len(text) <= limit:
         return text
-    cut = text[: limit - 1]
+    cut = text[: limit - 16]  # room for "…" and the closing tags of <a><b><i>
     last_open, last_close = cut.rfind("<"), cut.rfind(">")
     if last_open > last_close:
         cut = cut[:last_open]

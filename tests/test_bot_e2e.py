@@ -163,10 +163,11 @@ async def test_settings_are_honoured_strict_hides_a_borderline_item_and_digest_b
     assert digest["html"].count('<a href="https://example.org/news/') == 2
 
 
-async def test_a_429_is_waited_out_and_a_403_unsubscribes_only_that_chat(world):
+async def test_a_429_is_waited_out_a_403_unsubscribes_and_a_5xx_is_retried_each_for_its_chat_only(world):
     emu = world.emu
-    for chat in (1301, 1302, 1303):
+    for chat in (1301, 1302, 1303, 1304):
         await world.user_starts(chat)
+    emu.fail("sendMessage", chat_id=1304, status=502, description="Bad Gateway", times=2)
     emu.fail("sendMessage", chat_id=1301, status=429, retry_after=2, times=1)
     emu.fail("sendMessage", chat_id=1302, status=403, description="Forbidden: bot was blocked by the user", times=None)
     start = time.monotonic()
@@ -181,6 +182,9 @@ async def test_a_429_is_waited_out_and_a_403_unsubscribes_only_that_chat(world):
     )
     assert not world.sent_to(1302, "Kursk")
     assert len(world.sent_to(1301, "Kursk")) == 1 and len(world.sent_to(1303, "Kursk")) == 1
+    await emu.await_for(lambda _: world.sent_to(1304, "Kursk"), timeout=30)  # two 502s, then through
+    assert len(world.sent_to(1304, "Kursk")) == 1
+    assert world.query("SELECT attempts FROM deliveries WHERE chat_id = 1304") == [{"attempts": 3}]
 
 
 async def test_in_a_group_only_admins_change_settings_and_admins_label_by_command(world):

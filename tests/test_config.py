@@ -1,0 +1,49 @@
+"""Configuration: options win over environment over defaults; bad values say what is wrong."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_config
+from bot.errors import ConfigError
+
+
+def test_defaults_environment_and_options():
+    config = load_config(env={})
+    assert (config.feeds_path, config.data_dir, config.db_path) == (
+        Path("feeds.yaml"),
+        Path("data"),
+        Path("data/tieswatch.db"),
+    )
+    assert config.telegram_token is None and config.telegram_api_url == "https://api.telegram.org"
+    env = {
+        "TIESWATCH_FEEDS": "/etc/f.yaml",
+        "TIESWATCH_DATA": "/var/tw",
+        "TIESWATCH_ADMINS": "1, 2 3",
+        "TELEGRAM_BOT_TOKEN": "123:secret",
+        "TELEGRAM_API_URL": "http://127.0.0.1:8081/",
+    }
+    config = load_config(env=env)
+    assert config.feeds_path == Path("/etc/f.yaml") and config.admins == {1, 2, 3}
+    assert config.telegram_api_url == "http://127.0.0.1:8081"
+    assert load_config("x.yaml", "d", env=env).feeds_path == Path("x.yaml")
+
+
+def test_the_token_never_shows_in_the_configs_repr():
+    assert "secret" not in repr(load_config(env={"TELEGRAM_BOT_TOKEN": "123:secret"}))
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({"TIESWATCH_ADMINS": "alice"}, "TIESWATCH_ADMINS: 'alice' is not a Telegram user id"),
+        ({"TIESWATCH_CONCURRENCY": "many"}, "TIESWATCH_CONCURRENCY must be a whole number"),
+        ({"TIESWATCH_CONCURRENCY": "0"}, "TIESWATCH_CONCURRENCY must be at least 1"),
+        ({"TELEGRAM_API_URL": "ftp://x"}, "TELEGRAM_API_URL must start with http:// or https://"),
+    ],
+)
+def test_bad_values_are_explained(env, message):
+    with pytest.raises(ConfigError, match=message):
+        load_config(env=env)

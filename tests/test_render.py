@@ -1,0 +1,68 @@
+"""Rendering: feed text is escaped everywhere, and Telegram's HTML parser accepts every message we build."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from tg_emulator import parse_html
+
+from bot.decide import Alert
+from bot.parse import Item
+from bot.render import LIMIT, alert_buttons, alert_html, digest_messages, plain
+from classifier.excerpt import Excerpt
+
+NOW = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)
+
+
+def alert(
+    i: int = 1,
+    title: str = "Kim & Putin <b>sign</b> a pact",
+    excerpt: str = "North Korea & Russia <3",
+    link: str | None = 'https://example.org/a?x=1&y="2"',
+) -> Alert:
+    item = Item(f"id{i}", "https://example.org/feed", "Wire <script>", "en", title, "", "", link, NOW, NOW)
+    return Alert(i, item, 0.9, ("North Korea", "troops & <shells>"), Excerpt(excerpt, ((0, 11),)), NOW)
+
+
+def test_an_alert_escapes_every_piece_of_feed_text_and_parses_as_telegram_html():
+    html = alert_html(alert(), "en")
+    text, entities = parse_html(html)  # raises like Telegram on anything it would refuse
+    assert "Kim & Putin <b>sign</b> a pact" in text  # the feed's markup shows as text, not as formatting
+    assert "Wire <script>" in text and "North Korea & Russia <3" in text
+    assert 'href="https://example.org/a?x=1&amp;y=&quot;2&quot;"' in html
+    kinds = {e["type"] for e in entities}
+    assert {"text_link", "bold", "italic"} <= kinds
+    assert "<b>North Korea</b>" in html  # the decisive term marked
+
+
+def test_an_alert_without_a_link_still_has_a_bold_title():
+    html = alert_html(alert(link=None), "it")
+    parse_html(html)
+    assert "<a " not in html and "perché:" in html
+
+
+def test_buttons_fit_telegrams_callback_limit():
+    for _, data in alert_buttons(2**40, "en"):
+        assert len(data.encode()) <= 64
+
+
+def test_digests_are_split_under_the_limit_and_every_alert_is_in_exactly_one_part():
+    alerts = [
+        alert(i, title=f"Story {i}: " + "troops and shells " * 6, excerpt="Pyongyang & Moscow " * 20)
+        for i in range(1, 61)
+    ]
+    parts = digest_messages(alerts, "en")
+    assert len(parts) > 1
+    seen = [i for ids, _ in parts for i in ids]
+    assert sorted(seen) == list(range(1, 61))
+    for _, html in parts:
+        text, _ = parse_html(html)
+        assert len(text) <= LIMIT and len(html) <= LIMIT
+        assert text.startswith("tieswatch digest")
+
+
+def test_a_huge_item_is_cut_without_breaking_a_tag():
+    html = alert_html(alert(title="T" * 5000, excerpt="x " * 3000), "en")
+    assert len(html) <= LIMIT
+    parse_html(html)
+    assert "…" in plain(html)
