@@ -34,11 +34,7 @@ def unsubscribe(store: Store, chat_id: int, now: datetime) -> bool:
 
 def recent(store: Store, n: int) -> list[Recent]:
     """The latest ``n`` items the model flagged, whether or not they alerted (first polls do not)."""
-    rows = store.db.query(
-        "SELECT items.title, items.link, items.source, items.published, scores.score FROM scores "
-        "JOIN items ON items.id = scores.item_id WHERE scores.relevant = 1 ORDER BY items.published DESC LIMIT ?",
-        [n],
-    )
+    rows = store.recent_flagged(n)
     return [
         Recent(r["title"], r["link"], r["source"], datetime.fromisoformat(r["published"]), r["score"]) for r in rows
     ]
@@ -63,12 +59,11 @@ class Status:
 
 
 def status(store: Store, feeds: int, last_poll: datetime | None, model: str, threshold: float, now: datetime) -> Status:
-    failing = store.count("SELECT COUNT(*) FROM feeds WHERE error_streak > 0")
+    failing = store.failing_feeds()
     since = now.replace(hour=0, minute=0, second=0, microsecond=0)
     if last_poll is None:
-        row = store.db.execute("SELECT MAX(at) FROM fetch_log").fetchone()
-        last_poll = datetime.fromisoformat(row[0]) if row and row[0] else None
-    alerts_today = store.count("SELECT COUNT(*) FROM alerts WHERE created_at >= ?", [iso(since)])
+        last_poll = store.last_fetch_at()
+    alerts_today = store.alerts_since(since)
     return Status(feeds, failing, last_poll, model, threshold, alerts_today)
 
 
@@ -133,10 +128,10 @@ def label_alert(
     store: Store, alert_id: int, user_id: int, chat_id: int, label: int, is_admin: bool, now: datetime
 ) -> str | None:
     """Store a user's label for the item behind an alert; return the item id (None: unknown alert)."""
-    row = next(store.db["alerts"].rows_where("id = ?", [alert_id]), None)
-    if row is None:
+    item_id = store.alert_item_id(alert_id)
+    if item_id is None:
         return None
-    return label_item(store, row["item_id"], user_id, chat_id, label, "button", is_admin, now)
+    return label_item(store, item_id, user_id, chat_id, label, "button", is_admin, now)
 
 
 def label_item(
@@ -182,24 +177,11 @@ class ReviewItem:
 
 def review_next(store: Store, threshold: float, now: datetime, days: int = 14) -> ReviewItem | None:
     """The recent unlabelled item whose score is closest to the threshold."""
-    row = next(
-        iter(
-            store.db.query(
-                "SELECT items.rowid AS rowid, items.id, items.title, items.summary, items.link, items.source, "
-                "scores.score "
-                "FROM scores JOIN items ON items.id = scores.item_id "
-                "WHERE items.fetched_at >= ? AND NOT EXISTS (SELECT 1 FROM labels WHERE labels.item_id = items.id) "
-                "ORDER BY ABS(scores.score - ?) LIMIT 1",
-                [iso(now - timedelta(days=days)), threshold],
-            )
-        ),
-        None,
-    )
+    row = store.closest_unlabelled(threshold, now - timedelta(days=days))
     if row is None:
         return None
     return ReviewItem(row["rowid"], row["id"], row["title"], row["summary"], row["link"], row["source"], row["score"])
 
 
 def item_by_rowid(store: Store, rowid: int) -> str | None:
-    row = next(iter(store.db.query("SELECT id FROM items WHERE rowid = ?", [rowid])), None)
-    return row["id"] if row else None
+    return store.item_id_by_rowid(rowid)

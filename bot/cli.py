@@ -255,10 +255,11 @@ def cmd_classify(args: argparse.Namespace, config: Config) -> int:
 def _eval_sets(args: argparse.Namespace) -> list[Path]:
     if args.labelled:
         return [Path(p) for p in args.labelled]
-    shared = Path.cwd().parent / "shared" / "eval"
-    found = [shared / "dev.jsonl", shared / "dev-pages.jsonl"]
-    if all(p.exists() for p in found):
-        return found
+    checkout = Path(__file__).resolve().parent.parent
+    for shared in (Path.cwd().parent / "shared" / "eval", checkout.parent / "shared" / "eval"):
+        found = [shared / "dev.jsonl", shared / "dev-pages.jsonl"]
+        if all(p.exists() for p in found):
+            return found
     raise UsageError("no evaluation data: give --data FILE (JSON Lines with title, summary or text, label)")
 
 

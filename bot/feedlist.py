@@ -17,7 +17,7 @@ from bot.feeds import Feed, add_feed, load_feeds, remove_feed
 from bot.fetch import fetch, make_client
 from bot.opml import read_opml
 from bot.parse import ParsedFeed, parse_feed
-from bot.store import Store, iso
+from bot.store import Store
 
 _FEED_TYPES = ("application/rss+xml", "application/atom+xml", "application/rdf+xml", "application/xml", "text/xml")
 
@@ -130,16 +130,7 @@ class Usefulness:
 
 
 def usefulness(store: Store, feeds: list[Feed], now: datetime, days: int = 30) -> list[Usefulness]:
-    since = iso(now - timedelta(days=days))
-    stats = {
-        r["feed_url"]: r
-        for r in store.db.query(
-            "SELECT items.feed_url, COUNT(*) AS n, COALESCE(SUM(scores.relevant), 0) AS relevant, "
-            "MAX(CASE WHEN scores.relevant = 1 THEN items.published END) AS last_relevant FROM items "
-            "LEFT JOIN scores ON scores.item_id = items.id WHERE items.fetched_at >= ? GROUP BY items.feed_url",
-            [since],
-        )
-    }
+    stats = store.feed_stats(now - timedelta(days=days))
     health = {r["url"]: r for r in store.feed_rows()}
     out = []
     for feed in feeds:

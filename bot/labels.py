@@ -137,7 +137,7 @@ def _imported_item(key: str, title: str, summary: str, lang: str, now: datetime)
 def resolved(store: Store) -> tuple[list[Labelled], int]:
     """Every labelled item with its resolved label, and how many were left out as ties."""
     votes: dict[str, list[dict]] = {}
-    for row in store.db.query("SELECT * FROM labels ORDER BY created_at"):
+    for row in store.label_rows():
         votes.setdefault(row["item_id"], []).append(row)
     out, ties = [], 0
     for item_id, rows in votes.items():

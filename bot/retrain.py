@@ -17,7 +17,7 @@ from bot import labels
 from bot.store import Store, iso
 from classifier import registry
 from classifier.corpus import Example, bundled_examples
-from classifier.evaluate import Scores, plot_pr_curves
+from classifier.evaluate import Scores, average_precision_of, plot_pr_curves
 from classifier.model import TiesModel, train
 
 log = logging.getLogger(__name__)
@@ -40,6 +40,8 @@ class RetrainReport:
     current_scores: Scores | None
     flipped: list[tuple[str, int, int]] = field(default_factory=list)  # (title, candidate's verdict, label)
     png: Path | None = None
+    thresholds: tuple[float, float] = (0.0, 0.0)  # current, candidate
+    average_precision: tuple[float, float] | None = None  # current, candidate, on the held-out items
 
     def text(self) -> str:
         lines = [
@@ -47,9 +49,13 @@ class RetrainReport:
             f"  trained on {self.trained_on} examples ({self.labels_used} from labels; "
             f"{self.ties} tied items left out); compared on {self.holdout} held-out labelled items",
         ]
-        for name, s in (("current", self.current_scores), ("candidate", self.candidate_scores)):
+        for i, (name, s) in enumerate((("current", self.current_scores), ("candidate", self.candidate_scores))):
             if s is not None:
-                lines.append(f"  {name:<9} P {s.precision:.3f}  R {s.recall:.3f}  F1 {s.f1:.3f}")
+                ap = f"  AP {self.average_precision[i]:.3f}" if self.average_precision else ""
+                lines.append(
+                    f"  {name:<9} P {s.precision:.3f}  R {s.recall:.3f}  F1 {s.f1:.3f}{ap}  "
+                    f"(threshold {self.thresholds[i]:.3f})"
+                )
         if self.flipped:
             lines.append(f"  verdicts that change on held-out items ({len(self.flipped)}):")
             for title, new, label in self.flipped[:10]:
@@ -111,6 +117,7 @@ def retrain(
     cand_scores = cur_scores = None
     flipped: list[tuple[str, int, int]] = []
     png = None
+    average_precision = None
     if usable:
         cand_scores, cand_p = _scores(candidate, holdout)
         cur_scores, cur_p = _scores(current, holdout)
@@ -119,6 +126,7 @@ def retrain(
             if old != new:
                 flipped.append((e.title, new, e.label))
         y = np.array([e.label for e in holdout])
+        average_precision = (average_precision_of(y, cur_p), average_precision_of(y, cand_p))
         png = plot_pr_curves(
             [
                 (f"current {current.version}", y, np.array(cur_p)),
@@ -152,8 +160,10 @@ def retrain(
         cur_scores,
         flipped,
         png,
+        (current.threshold, candidate.threshold),
+        average_precision,
     )
-    store.db["retrains"].insert(
+    store.record_retrain(
         {
             "at": iso(now),
             "trigger": trigger,
@@ -170,9 +180,9 @@ def retrain(
 
 def retrain_due(store: Store, now: datetime, *, every_days: float, after_labels: int) -> str | None:
     """Why a scheduled retrain is due now (a week has passed, or enough new labels arrived), or None."""
-    last = store.db.execute("SELECT MAX(at) FROM retrains").fetchone()[0]
+    last = store.last_retrain_at()
     since = last or "1970-01-01T00:00:00+00:00"
-    new_labels = store.count("SELECT COUNT(*) FROM labels WHERE created_at > ?", [since])
+    new_labels = store.labels_since(since)
     if new_labels == 0:
         return None
     if new_labels >= after_labels:

@@ -528,6 +528,71 @@ class Store:
     def paused_urls(self) -> set[str]:
         return {r["url"] for r in self.db.query("SELECT url FROM feeds WHERE paused_at IS NOT NULL")}
 
+    # ------------------------------------------------------------ questions the other stages ask
+
+    def recent_flagged(self, n: int) -> list[dict]:
+        return [
+            dict(r)
+            for r in self.db.query(
+                "SELECT items.title, items.link, items.source, items.published, scores.score FROM scores "
+                "JOIN items ON items.id = scores.item_id WHERE scores.relevant = 1 "
+                "ORDER BY items.published DESC LIMIT ?",
+                [n],
+            )
+        ]
+
+    def last_fetch_at(self) -> datetime | None:
+        return from_iso(self.db.execute("SELECT MAX(at) FROM fetch_log").fetchone()[0])
+
+    def failing_feeds(self) -> int:
+        return self.count("SELECT COUNT(*) FROM feeds WHERE error_streak > 0")
+
+    def alerts_since(self, since: datetime) -> int:
+        return self.count("SELECT COUNT(*) FROM alerts WHERE created_at >= ?", [iso(since)])
+
+    def alert_item_id(self, alert_id: int) -> str | None:
+        row = next(self.db["alerts"].rows_where("id = ?", [alert_id]), None)
+        return row["item_id"] if row else None
+
+    def closest_unlabelled(self, threshold: float, since: datetime) -> dict | None:
+        """The item fetched since ``since``, with no label yet, whose score is closest to ``threshold``."""
+        rows = self.db.query(
+            "SELECT items.rowid AS rowid, items.id, items.title, items.summary, items.link, items.source, "
+            "scores.score FROM scores JOIN items ON items.id = scores.item_id "
+            "WHERE items.fetched_at >= ? AND NOT EXISTS (SELECT 1 FROM labels WHERE labels.item_id = items.id) "
+            "ORDER BY ABS(scores.score - ?) LIMIT 1",
+            [iso(since), threshold],
+        )
+        return next((dict(r) for r in rows), None)
+
+    def item_id_by_rowid(self, rowid: int) -> str | None:
+        row = next(iter(self.db.query("SELECT id FROM items WHERE rowid = ?", [rowid])), None)
+        return row["id"] if row else None
+
+    def feed_stats(self, since: datetime) -> dict[str, dict]:
+        """Per feed since ``since``: items fetched, how many flagged relevant, the last flagged one's date."""
+        return {
+            r["feed_url"]: dict(r)
+            for r in self.db.query(
+                "SELECT items.feed_url, COUNT(*) AS n, COALESCE(SUM(scores.relevant), 0) AS relevant, "
+                "MAX(CASE WHEN scores.relevant = 1 THEN items.published END) AS last_relevant FROM items "
+                "LEFT JOIN scores ON scores.item_id = items.id WHERE items.fetched_at >= ? GROUP BY items.feed_url",
+                [iso(since)],
+            )
+        }
+
+    def label_rows(self) -> list[dict]:
+        return [dict(r) for r in self.db.query("SELECT * FROM labels ORDER BY created_at")]
+
+    def labels_since(self, since: str) -> int:
+        return self.count("SELECT COUNT(*) FROM labels WHERE created_at > ?", [since])
+
+    def last_retrain_at(self) -> str | None:
+        return self.db.execute("SELECT MAX(at) FROM retrains").fetchone()[0]
+
+    def record_retrain(self, row: dict) -> None:
+        self.db["retrains"].insert(row)
+
 
 def _item(row: dict) -> Item:
     return Item(

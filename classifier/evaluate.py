@@ -135,6 +135,12 @@ class Report:
     labels: np.ndarray
 
 
+def average_precision_of(labels: Sequence[int], scores: Sequence[float]) -> float:
+    """Area under the precision–recall curve: how well scores rank relevant items above the rest."""
+    labels = np.asarray(labels)
+    return float(average_precision_score(labels, scores)) if labels.any() else 0.0
+
+
 def evaluate(model: TiesModel, examples: Sequence[Example], name: str, threshold: float | None = None) -> Report:
     threshold = model.threshold if threshold is None else threshold
     scores = model.predict_proba([(e.title, e.body) for e in examples])
