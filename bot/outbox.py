@@ -20,8 +20,7 @@ from typing import Protocol
 
 from bot import render
 from bot.decide import Alert
-from bot.parse import Item
-from bot.store import Store
+from bot.store import Store, item_from_row
 from classifier.excerpt import Excerpt
 
 log = logging.getLogger(__name__)
@@ -117,18 +116,7 @@ class OutboxReport:
 
 
 def alert_from_row(row: dict) -> Alert:
-    item = Item(
-        id=row["id"],
-        feed_url=row["feed_url"],
-        source=row["source"],
-        language=row["language"],
-        title=row["title"] or "",
-        summary=row["summary"] or "",
-        text=row["text"] or "",
-        link=row["link"],
-        published=datetime.fromisoformat(row["published"]),
-        fetched_at=datetime.fromisoformat(row["fetched_at"]),
-    )
+    item = item_from_row(row)
     marks = tuple(tuple(m) for m in json.loads(row["marks"] or "[]"))
     return Alert(
         row["alert_id"],

@@ -375,12 +375,12 @@ class Store:
 
     def get_item(self, item_id: str) -> Item | None:
         row = next(self.db["items"].rows_where("id = ?", [item_id]), None)
-        return _item(row) if row else None
+        return item_from_row(row) if row else None
 
     def find_item(self, key: str) -> Item | None:
         """An item by id or by link."""
         row = next(self.db["items"].rows_where("id = ? OR link = ?", [key, key], limit=1), None)
-        return _item(row) if row else None
+        return item_from_row(row) if row else None
 
     def iter_items(
         self,
@@ -390,7 +390,7 @@ class Store:
         limit: int | None = None,
     ) -> Iterator[Item]:
         for row in self.db["items"].rows_where(where, args or [], order_by=order_by, limit=limit):
-            yield _item(row)
+            yield item_from_row(row)
 
     # ------------------------------------------------------------ scores, alerts, subscribers, deliveries, labels
     # Rows come back as dicts; the stages that own each record (classify, decide, outbox) make dataclasses of them.
@@ -594,7 +594,8 @@ class Store:
         self.db["retrains"].insert(row)
 
 
-def _item(row: dict) -> Item:
+def item_from_row(row: dict) -> Item:
+    """An ``Item`` from an items row (or a row that carries its columns)."""
     return Item(
         id=row["id"],
         feed_url=row["feed_url"],

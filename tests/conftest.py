@@ -55,10 +55,16 @@ def shared_path(*parts: str) -> Path:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path) -> Path:
-    d = tmp_path / "data"
-    d.mkdir()
-    return d
+def server():
+    """A real HTTP server on loopback that answers requests concurrently (slow handlers block no one)."""
+    from pytest_httpserver import HTTPServer
+
+    srv = HTTPServer(host="127.0.0.1", threaded=True)
+    srv.start()
+    yield srv
+    srv.clear()
+    if srv.is_running():
+        srv.stop()
 
 
 @pytest.fixture(scope="session")

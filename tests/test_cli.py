@@ -8,9 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 from conftest import ROOT
-from pytest_httpserver import HTTPServer
 from test_poll import rss
 
 
@@ -26,14 +24,6 @@ def tieswatch(*args: str, cwd: Path, env: dict | None = None, stdin: str | None 
         text=True,
         timeout=120,
     )
-
-
-@pytest.fixture
-def server():
-    srv = HTTPServer(host="127.0.0.1", threaded=True)
-    srv.start()
-    yield srv
-    srv.stop()
 
 
 def feeds_file(tmp_path: Path, entries: list[tuple[str, str]]) -> Path:

@@ -10,7 +10,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 from bot.config import Config
@@ -27,16 +26,6 @@ def rss(n: int, prefix: str = "item") -> bytes:
         for i in range(n)
     )
     return f'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>{items}</channel></rss>'.encode()
-
-
-@pytest.fixture
-def server():
-    srv = HTTPServer(host="127.0.0.1", threaded=True)
-    srv.start()
-    yield srv
-    srv.clear()
-    if srv.is_running():
-        srv.stop()
 
 
 @pytest.fixture
