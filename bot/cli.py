@@ -656,6 +656,25 @@ def build_parser() -> argparse.ArgumentParser:
 EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction, argparse.ArgumentParser], None]] = []
 
 
+class _Redact(logging.Filter):
+    """Replaces a secret in every log record, whatever library wrote it (a token sits in Bot API URLs)."""
+
+    def __init__(self, secret: str):
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.secret in message:
+            record.msg, record.args = message.replace(self.secret, "<TELEGRAM_BOT_TOKEN>"), None
+        return True
+
+
+def redact_secret(secret: str) -> None:
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(_Redact(secret))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -676,6 +695,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     try:
         config = load_config(getattr(args, "feeds", None), getattr(args, "data", None))
+        if config.telegram_token:
+            redact_secret(config.telegram_token)
         return handler(args, config)
     except FeedsFileError as e:
         print(f"{e.path} has {len(e.problems)} problem(s):", file=sys.stderr)

@@ -118,7 +118,10 @@ async def fetch(
     except httpx.TimeoutException as e:
         raise FetchError(url, f"timed out ({type(e).__name__})") from e
     except httpx.ConnectError as e:
-        raise FetchError(url, f"cannot connect ({_reason(e)})") from e
+        reason = _reason(e)
+        if "Name or service not known" in reason or "nodename nor servname" in reason or "getaddrinfo" in reason:
+            raise FetchError(url, "cannot connect: the host name does not resolve (no network, or a typo?)") from e
+        raise FetchError(url, f"cannot connect ({reason})") from e
     except httpx.UnsupportedProtocol as e:
         raise FetchError(url, "redirected to an address that is not http or https") from e
     except httpx.HTTPError as e:

@@ -47,3 +47,20 @@ def test_the_token_never_shows_in_the_configs_repr():
 def test_bad_values_are_explained(env, message):
     with pytest.raises(ConfigError, match=message):
         load_config(env=env)
+
+
+def test_the_token_is_redacted_from_every_log_line(capsys):
+    import logging
+
+    from bot.cli import redact_secret
+
+    root = logging.getLogger()
+    handler = logging.StreamHandler()
+    root.addHandler(handler)
+    try:
+        redact_secret("123:secret")
+        logging.getLogger("telegram.request").warning("POST https://api.telegram.org/bot%s/getMe", "123:secret")
+    finally:
+        root.removeHandler(handler)
+    err = capsys.readouterr().err
+    assert "secret" not in err and "bot<TELEGRAM_BOT_TOKEN>/getMe" in err
