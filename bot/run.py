@@ -73,7 +73,7 @@ async def serve(
     now = clock()
     app = None
     if config.telegram_token:
-        from bot.telegram_bot import TelegramSink, announce_commands, build_application
+        from bot.telegram_bot import TelegramSink, build_application, connect, disconnect
 
         pipeline = Pipeline(config, store, classifier, sink=None, now=clock)  # the sink needs the app's bot
         operations = Operations(config, pipeline, clock)
@@ -124,21 +124,16 @@ async def serve(
     )
     scheduler.start()
     delivering = asyncio.create_task(deliver_forever(pipeline, stop, wake))
-    if app is not None:
-        await app.initialize()
-        await announce_commands(app)
-        await app.start()
-        await app.updater.start_polling(poll_interval=0.0, timeout=10, drop_pending_updates=False)
-        log.info("connected to Telegram as @%s", app.bot.username)
     try:
+        if app is not None and not await connect(app, stop):
+            return 0  # stopped before Telegram could be reached
         await stop.wait()
     finally:
         log.info("stopping")
         scheduler.shutdown(wait=False)
+        stop.set()
         if app is not None:
-            await app.updater.stop()
-            await app.stop()
-            await app.shutdown()
+            await disconnect(app)
         await delivering
         store.close()
     return 0

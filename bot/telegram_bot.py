@@ -6,6 +6,8 @@ This is the only module that imports ``telegram``. It also turns Telegram's erro
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import html
 import logging
 import warnings
@@ -20,7 +22,15 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatMemberStatus, ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -34,7 +44,7 @@ from telegram.warnings import PTBDeprecationWarning
 
 from bot import actions, feedlist, subscribers
 from bot.config import Config
-from bot.errors import TieswatchError, UsageError
+from bot.errors import ConfigError, TieswatchError, UsageError
 from bot.operations import Operations
 from bot.outbox import Blocked, Rejected, RetryLater, Transient
 from bot.pipeline import Pipeline
@@ -566,6 +576,43 @@ def build_application(
 
     app.add_error_handler(on_error)
     return app
+
+
+async def connect(app: Application, stop: asyncio.Event) -> bool:
+    """Log in and start receiving updates. A refused token is a configuration error; an unreachable
+    Telegram is waited for (with backoff) while the rest of the bot runs. False if stopped meanwhile."""
+    delay = 2.0
+    while not stop.is_set():
+        try:
+            await app.initialize()
+            break
+        except InvalidToken as e:
+            raise ConfigError("Telegram refused TELEGRAM_BOT_TOKEN: check it with @BotFather") from e
+        except (NetworkError, TimedOut) as e:
+            log.warning(
+                "cannot reach Telegram at %s (%s); trying again in %.0f s",
+                app.bot.base_url.split("/bot")[0],
+                e.message,
+                delay,
+            )
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = min(delay * 2, 60.0)
+    else:
+        return False
+    await announce_commands(app)
+    await app.start()
+    await app.updater.start_polling(poll_interval=0.0, timeout=10, drop_pending_updates=False)
+    log.info("connected to Telegram as @%s", app.bot.username)
+    return True
+
+
+async def disconnect(app: Application) -> None:
+    if app.updater and app.updater.running:
+        await app.updater.stop()
+    if app.running:
+        await app.stop()
+    await app.shutdown()
 
 
 async def announce_commands(app: Application) -> None:

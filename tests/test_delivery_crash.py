@@ -82,3 +82,27 @@ def test_killing_the_bot_mid_delivery_loses_nothing_and_duplicates_at_most_one(t
     counts = alerts_by_chat(emu)
     assert all(n >= 1 for n in counts.values()), counts  # nothing lost
     assert sum(counts.values()) - len(CHATS) <= 1, counts  # at most the one message in flight again
+
+
+def test_a_refused_token_stops_the_bot_with_a_clear_message(tmp_path, trained_model_dir):
+    emu = TelegramEmulator(token=TOKEN)
+    emu.start_in_thread()
+    try:
+        with FeedServer() as feeds:
+            feeds.put("/news.xml", rss([]))
+            config = make_config(tmp_path, trained_model_dir, emu.url, feeds.url("/news.xml"))
+            env = {k: v for k, v in os.environ.items() if not k.startswith(("TIESWATCH_", "TELEGRAM_"))}
+            env.update(
+                TELEGRAM_BOT_TOKEN="999:WRONG",
+                TELEGRAM_API_URL=emu.url,
+                TIESWATCH_FEEDS=str(config.feeds_path),
+                TIESWATCH_DATA=str(config.data_dir),
+            )
+            done = subprocess.run(
+                [sys.executable, "-m", "bot.cli", "run"], env=env, capture_output=True, text=True, timeout=60
+            )
+    finally:
+        emu.stop_thread()
+    assert done.returncode == 1
+    assert "Telegram refused TELEGRAM_BOT_TOKEN" in done.stderr
+    assert "999:WRONG" not in done.stderr + done.stdout  # the secret never reaches the log
