@@ -21,16 +21,21 @@ CHATS = list(range(2001, 2007))
 pytestmark = pytest.mark.e2e
 
 
-def start_bot(config, log_path):
+def bot_env(config, token: str | None = None) -> dict[str, str]:
+    """The environment `tieswatch run` gets: this machine's, with the bot's settings and nothing else of ours."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TIESWATCH_", "TELEGRAM_"))}
     env.update(
-        TELEGRAM_BOT_TOKEN=config.telegram_token,
+        TELEGRAM_BOT_TOKEN=token or config.telegram_token,
         TELEGRAM_API_URL=config.telegram_api_url,
         TIESWATCH_FEEDS=str(config.feeds_path),
         TIESWATCH_DATA=str(config.data_dir),
     )
+    return env
+
+
+def start_bot(config, log_path):
     log = open(log_path, "ab")  # noqa: SIM115 - handed to the child process
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=env, stdout=log, stderr=log)
+    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=bot_env(config), stdout=log, stderr=log)
 
 
 def alerts_by_chat(emu: TelegramEmulator) -> dict[int, int]:
@@ -91,15 +96,12 @@ def test_a_refused_token_stops_the_bot_with_a_clear_message(tmp_path, trained_mo
         with FeedServer() as feeds:
             feeds.put("/news.xml", rss([]))
             config = make_config(tmp_path, trained_model_dir, emu.url, feeds.url("/news.xml"))
-            env = {k: v for k, v in os.environ.items() if not k.startswith(("TIESWATCH_", "TELEGRAM_"))}
-            env.update(
-                TELEGRAM_BOT_TOKEN="999:WRONG",
-                TELEGRAM_API_URL=emu.url,
-                TIESWATCH_FEEDS=str(config.feeds_path),
-                TIESWATCH_DATA=str(config.data_dir),
-            )
             done = subprocess.run(
-                [sys.executable, "-m", "bot.cli", "run"], env=env, capture_output=True, text=True, timeout=60
+                [sys.executable, "-m", "bot.cli", "run"],
+                env=bot_env(config, "999:WRONG"),
+                capture_output=True,
+                text=True,
+                timeout=60,
             )
     finally:
         emu.stop_thread()
