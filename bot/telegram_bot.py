@@ -475,30 +475,29 @@ class Handlers:
         await self.reply(update, t(lang, "addfeed_done", name=esc(feed.name), items=count))
 
     async def rmfeed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        if (lang := await self.admin_only(update)) is None:
-            return
-        if not _args(context):
-            await self.reply(update, t(lang, "rmfeed_usage"))
-            return
-        try:
-            feed = feedlist.remove(self.config, " ".join(_args(context)))
-        except TieswatchError as e:
-            await self.reply(update, t(lang, "failed", error=esc(str(e))))
-            return
-        await self.reply(update, t(lang, "rmfeed_done", name=esc(feed.name)))
+        await self._feed_action(update, context, "rmfeed", lambda which: feedlist.remove(self.config, which))
 
     async def resume(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self._feed_action(
+            update, context, "resume", lambda which: feedlist.resume(self.config, self.store, which, self.now())
+        )
+
+    async def _feed_action(
+        self, update: Update, context: ContextTypes.DEFAULT_TYPE, name: str, action: Callable[[str], object]
+    ) -> None:
+        """An admin command on one feed named by url or name: usage when it is missing, the error if any."""
         if (lang := await self.admin_only(update)) is None:
             return
-        if not _args(context):
-            await self.reply(update, t(lang, "resume_usage"))
+        which = " ".join(_args(context))
+        if not which:
+            await self.reply(update, t(lang, f"{name}_usage"))
             return
         try:
-            feed = feedlist.resume(self.config, self.store, " ".join(_args(context)), self.now())
+            feed = action(which)
         except TieswatchError as e:
             await self.reply(update, t(lang, "failed", error=esc(str(e))))
             return
-        await self.reply(update, t(lang, "resume_done", name=esc(feed.name)))
+        await self.reply(update, t(lang, f"{name}_done", name=esc(feed.name)))
 
 
 def chunk_lines(lines: list[str], limit: int = 4000) -> list[str]:

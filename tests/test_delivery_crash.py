@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -38,73 +39,65 @@ def start_bot(config, log_path):
     return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=bot_env(config), stdout=log, stderr=log)
 
 
-def alerts_by_chat(emu: TelegramEmulator) -> dict[int, int]:
-    return {chat: sum("Kursk" in m["text"] for m in emu.sent(chat)) for chat in CHATS}
-
-
-def test_killing_the_bot_mid_delivery_loses_nothing_and_duplicates_at_most_one(tmp_path, trained_model_dir):
+@contextlib.contextmanager
+def threaded_world(tmp_path, trained_model_dir):
+    """The emulator and a feed server in threads, and the configuration of a bot that uses them."""
     emu = TelegramEmulator(token=TOKEN)
     emu.start_in_thread()
     try:
         with FeedServer() as feeds:
             feeds.put("/news.xml", rss([]))
-            config = make_config(tmp_path, trained_model_dir, emu.url, feeds.url("/news.xml"))
-            store = Store.open(config.db_path)
-            for chat in CHATS:
-                emu.add_user(chat)
-                subscribers.subscribe(store, chat, "private", f"user {chat}", "en", datetime.now(UTC))
-            store.close()
-            emu.slow("sendMessage", 0.6)  # every send takes a while: the kill lands mid-delivery
-
-            bot = start_bot(config, tmp_path / "bot.log")
-            emu.wait_for(lambda _: emu.calls("getUpdates"), timeout=60)
-            feeds.put(
-                "/news.xml",
-                rss(
-                    [
-                        (
-                            "k1",
-                            "North Korean troops reach Kursk, Seoul says",
-                            "Intelligence says 3,000 soldiers joined Russian units near Kursk.",
-                            datetime.now(UTC),
-                        )
-                    ]
-                ),
-            )
-            emu.wait_for(lambda _: sum(alerts_by_chat(emu).values()) >= 2, timeout=30)
-            bot.send_signal(signal.SIGKILL)
-            bot.wait(10)
-            delivered_before_restart = sum(alerts_by_chat(emu).values())
-            assert delivered_before_restart < len(CHATS), "the kill came too late to test anything"
-
-            bot = start_bot(config, tmp_path / "bot.log")
-            emu.wait_for(lambda _: all(alerts_by_chat(emu).values()), timeout=60)
-            time.sleep(2)  # anything still to come would come now
-            bot.send_signal(signal.SIGTERM)
-            assert bot.wait(20) == 0  # SIGTERM stops it cleanly
+            yield emu, feeds, make_config(tmp_path, trained_model_dir, emu.url, feeds.url("/news.xml"))
     finally:
         emu.stop_thread()
+
+
+def alerts_by_chat(emu: TelegramEmulator) -> dict[int, int]:
+    return {chat: sum("Kursk" in m["text"] for m in emu.sent(chat)) for chat in CHATS}
+
+
+def test_killing_the_bot_mid_delivery_loses_nothing_and_duplicates_at_most_one(tmp_path, trained_model_dir):
+    with threaded_world(tmp_path, trained_model_dir) as (emu, feeds, config):
+        store = Store.open(config.db_path)
+        for chat in CHATS:
+            emu.add_user(chat)
+            subscribers.subscribe(store, chat, "private", f"user {chat}", "en", datetime.now(UTC))
+        store.close()
+        emu.slow("sendMessage", 0.6)  # every send takes a while: the kill lands mid-delivery
+
+        bot = start_bot(config, tmp_path / "bot.log")
+        emu.wait_for(lambda _: emu.calls("getUpdates"), timeout=60)
+        item = (
+            "k1",
+            "North Korean troops reach Kursk, Seoul says",
+            "Intelligence says 3,000 soldiers joined Russian units near Kursk.",
+            datetime.now(UTC),
+        )
+        feeds.put("/news.xml", rss([item]))
+        emu.wait_for(lambda _: sum(alerts_by_chat(emu).values()) >= 2, timeout=30)
+        bot.send_signal(signal.SIGKILL)
+        bot.wait(10)
+        assert sum(alerts_by_chat(emu).values()) < len(CHATS), "the kill came too late to test anything"
+
+        bot = start_bot(config, tmp_path / "bot.log")
+        emu.wait_for(lambda _: all(alerts_by_chat(emu).values()), timeout=60)
+        time.sleep(2)  # anything still to come would come now
+        bot.send_signal(signal.SIGTERM)
+        assert bot.wait(20) == 0  # SIGTERM stops it cleanly
     counts = alerts_by_chat(emu)
     assert all(n >= 1 for n in counts.values()), counts  # nothing lost
     assert sum(counts.values()) - len(CHATS) <= 1, counts  # at most the one message in flight again
 
 
 def test_a_refused_token_stops_the_bot_with_a_clear_message(tmp_path, trained_model_dir):
-    emu = TelegramEmulator(token=TOKEN)
-    emu.start_in_thread()
-    try:
-        with FeedServer() as feeds:
-            feeds.put("/news.xml", rss([]))
-            config = make_config(tmp_path, trained_model_dir, emu.url, feeds.url("/news.xml"))
-            done = subprocess.run(
-                [sys.executable, "-m", "bot.cli", "run"],
-                env=bot_env(config, "999:WRONG"),
-                capture_output=True,
-                text=True,
-                timeout=60,
-            )
-    finally:
-        emu.stop_thread()
+    with threaded_world(tmp_path, trained_model_dir) as (_, _, config):
+        done = subprocess.run(
+            [sys.executable, "-m", "bot.cli", "run"],
+            env=bot_env(config, "999:WRONG"),
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
     assert done.returncode == 1
     assert "Telegram refused TELEGRAM_BOT_TOKEN" in done.stderr
     assert "999:WRONG" not in done.stderr + done.stdout  # the secret never reaches the log
