@@ -57,6 +57,9 @@ async def test_admins_add_and_remove_feeds_and_the_running_bot_follows(world):
     assert "Second Wire" in feeds["text"] and "/day" in feeds["text"]
     await admin_says(world, "/rmfeed Second Wire", "Removed Second Wire")
     assert [f.name for f in load_feeds(world.config.feeds_path)] == ["Loopback Wire"]
+    asked = len([r for r in world.feeds.requests if r[0] == "/second.xml"])
+    await asyncio.sleep(3)  # several poll rounds: the removed feed is not asked again
+    assert len([r for r in world.feeds.requests if r[0] == "/second.xml"]) == asked
     await admin_says(world, "/addfeed", "Usage: /addfeed")
     world.emu.add_user(1602)
     world.emu.send_text(1602, "/addfeed https://example.org/x.xml")
