@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.parse import Item
-from bot.store import Store, iso
+from bot.store import iso
 from classifier import registry
 from classifier.excerpt import Excerpt
 from classifier.model import TiesModel
@@ -91,9 +91,4 @@ class Classifier:
                 Score(i.id, p.score, p.relevant, p.why, p.excerpt, model.version)
                 for i, p in zip(batch, predictions, strict=True)
             ]
-        return scores
-
-    def score_and_store(self, store: Store, items: Sequence[Item], now: datetime) -> list[Score]:
-        scores = self.score(items)
-        store.store_scores(s.row(now) for s in scores)
         return scores

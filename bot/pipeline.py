@@ -8,6 +8,7 @@ empties the outbox. The scheduler and the Telegram handlers call these; nothing 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -136,7 +137,10 @@ class Pipeline:
         now = self.now()
         self.last_poll = now
         new_items = [item for r in results for item in r.new_items]
-        scores = {s.item_id: s for s in self.classifier.score_and_store(self.store, new_items, now)}
+        # Scoring is CPU work: a worker thread keeps the bot answering meanwhile; the store stays in this one.
+        scored = await asyncio.to_thread(self.classifier.score, new_items)
+        self.store.store_scores(s.row(now) for s in scored)
+        scores = {s.item_id: s for s in scored}
         thresholds = self.classifier.thresholds()
         alerts = raise_alerts(
             self.store, results, scores, min(thresholds.values()), now, timedelta(hours=self.config.first_poll_hours)

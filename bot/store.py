@@ -487,10 +487,18 @@ class Store:
             )
 
     def set_active(self, chat_id: int, active: bool, now: datetime) -> bool:
+        """(Un)subscribe a chat. Unsubscribing drops what was still queued for it: after a later /start it
+        must not receive a backlog of stale alerts."""
         with self.db.conn:
             cur = self.db.conn.execute(
                 "UPDATE subscribers SET active = ?, updated_at = ? WHERE chat_id = ?", (int(active), iso(now), chat_id)
             )
+            if not active:
+                self.db.conn.execute(
+                    "UPDATE deliveries SET status = 'dropped', last_error = COALESCE(last_error, 'unsubscribed') "
+                    "WHERE chat_id = ? AND status = 'pending'",
+                    (chat_id,),
+                )
         return bool(cur.rowcount)
 
     def put_label(self, row: dict) -> None:
