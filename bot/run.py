@@ -41,7 +41,8 @@ def poll_tick(pipeline: Pipeline) -> float:
 
 
 async def deliver_forever(pipeline: Pipeline, stop: asyncio.Event, wake: asyncio.Event) -> None:
-    """Empty the outbox whenever a poll queued something, and at least every second (digests, retries)."""
+    """Empty the outbox whenever a poll queued something (``wake``), and at least every second (digests,
+    retries). Setting ``stop`` ends it after the round in progress; set ``wake`` too so it notices at once."""
     while not stop.is_set():
         try:
             await pipeline.deliver()
@@ -49,11 +50,7 @@ async def deliver_forever(pipeline: Pipeline, stop: asyncio.Event, wake: asyncio
             log.exception("delivery round failed; trying again shortly")
         wake.clear()
         with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(1.0):
-                await asyncio.wait(
-                    {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(wake.wait())},
-                    return_when=asyncio.FIRST_COMPLETED,
-                )
+            await asyncio.wait_for(wake.wait(), 1.0)
 
 
 async def serve(
@@ -132,6 +129,7 @@ async def serve(
         log.info("stopping")
         scheduler.shutdown(wait=False)
         stop.set()
+        wake.set()
         if app is not None:
             await disconnect(app)
         await delivering
