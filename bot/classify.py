@@ -75,14 +75,15 @@ class Classifier:
             log.info("model %s in use (threshold %.3f)", self._model.version, self._model.threshold)
         return self._model
 
-    def thresholds(self) -> dict[str, float]:
-        model = self.model
+    def thresholds(self, model: TiesModel | None = None) -> dict[str, float]:
+        model = model or self.model
         return {s: model.threshold_for(s) for s in ("strict", "normal", "broad")}
 
-    def score(self, items: Sequence[Item]) -> list[Score]:
+    def score(self, items: Sequence[Item], model: TiesModel | None = None) -> list[Score]:
+        """Score items with ``model`` (default: the one in use now)."""
         if not items:
             return []
-        model = self.model
+        model = model or self.model
         scores = []
         for start in range(0, len(items), 500):  # bounded batches keep memory flat on a feed's first poll
             batch = items[start : start + 500]

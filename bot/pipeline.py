@@ -138,10 +138,11 @@ class Pipeline:
         self.last_poll = now
         new_items = [item for r in results for item in r.new_items]
         # Scoring is CPU work: a worker thread keeps the bot answering meanwhile; the store stays in this one.
-        scored = await asyncio.to_thread(self.classifier.score, new_items)
+        model = self.classifier.model  # one model for the scores and the thresholds, even if a retrain lands now
+        scored = await asyncio.to_thread(self.classifier.score, new_items, model)
         self.store.store_scores(s.row(now) for s in scored)
         scores = {s.item_id: s for s in scored}
-        thresholds = self.classifier.thresholds()
+        thresholds = self.classifier.thresholds(model)
         alerts = raise_alerts(
             self.store, results, scores, min(thresholds.values()), now, timedelta(hours=self.config.first_poll_hours)
         )
