@@ -263,3 +263,40 @@ async def test_the_first_poll_of_a_new_feed_alerts_only_on_recent_items(tmp_path
         await task
     await emu.stop()
     assert not [m for m in emu.sent(1501) if "Kursk" in m["text"]]
+
+
+async def test_the_bot_waits_for_an_unreachable_telegram_and_connects_when_it_comes(
+    tmp_path, trained_model_dir, caplog
+):
+    import logging
+    import socket
+
+    from botworld import TOKEN, TelegramEmulator, make_config, rss
+
+    from bot.feedserver import FeedServer
+    from bot.run import serve
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    caplog.set_level(logging.WARNING, logger="bot.telegram_bot")
+    with FeedServer() as feeds:
+        feeds.put("/news.xml", rss([]))
+        config = make_config(tmp_path, trained_model_dir, f"http://127.0.0.1:{port}", feeds.url("/news.xml"))
+        stop = asyncio.Event()
+        task = asyncio.create_task(serve(config, stop))
+        for _ in range(200):  # Telegram is down: the bot says so and keeps trying
+            if "cannot reach Telegram" in caplog.text:
+                break
+            await asyncio.sleep(0.1)
+        assert "cannot reach Telegram" in caplog.text and not task.done()
+        emu = TelegramEmulator(token=TOKEN, port=port)
+        await emu.start()
+        try:
+            emu.add_user(1701)
+            emu.send_text(1701, "/start")
+            await emu.await_for(lambda _: [m for m in emu.sent(1701) if "Welcome" in m["text"]], timeout=30)
+        finally:
+            stop.set()
+            await asyncio.wait_for(task, 30)
+            await emu.stop()

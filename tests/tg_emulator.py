@@ -450,10 +450,12 @@ class TelegramEmulator:
         bot_first_name: str = "Emulator Bot",
         strict_ampersand: bool = True,
         host: str = "127.0.0.1",
+        port: int = 0,
     ) -> None:
         if not _TOKEN_RE.fullmatch(token):
             raise ValueError(f"token {token!r} is not shaped like '<bot id>:<secret>'")
         self.token, self.host, self.strict_ampersand = token, host, strict_ampersand
+        self._wanted_port = port  # 0: any free port
         self.bot_user: JSON = {
             "id": int(token.split(":")[0]),
             "is_bot": True,
@@ -511,7 +513,7 @@ class TelegramEmulator:
         # A short shutdown_timeout: stop() wakes the long polls, nothing else needs to linger.
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
-        await web.TCPSite(runner, self.host, 0).start()
+        await web.TCPSite(runner, self.host, self._wanted_port).start()
         self._runner, self._port = runner, runner.addresses[0][1]
         return self.url
 
