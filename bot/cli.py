@@ -647,13 +647,7 @@ def build_parser() -> argparse.ArgumentParser:
     mu.set_defaults(handler=cmd_model_use)
     m.set_defaults(usage_of=m)
 
-    for register in EXTRA_COMMANDS:
-        register(sub, common)
     return parser
-
-
-# Later stages add their commands here, so this module stays the one place the CLI is wired.
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction, argparse.ArgumentParser], None]] = []
 
 
 class _Redact(logging.Filter):

@@ -43,19 +43,5 @@ class ParseError(TieswatchError):
         super().__init__(f"{url}: {reason}")
 
 
-class InputError(TieswatchError):
-    """A line of user-supplied input (JSON Lines, CSV, OPML) is malformed."""
-
-    def __init__(self, source: str, line: int, reason: str):
-        self.source = source
-        self.line = line
-        self.reason = reason
-        super().__init__(f"{source} line {line}: {reason}")
-
-
-class ModelError(TieswatchError):
-    """The classifier model is missing, unreadable or of an unknown version."""
-
-
 class UsageError(TieswatchError):
     """A command was called with arguments it does not accept."""

@@ -7,7 +7,7 @@ re-running a migration never creates a duplicate.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -381,19 +381,6 @@ class Store:
         """An item by id or by link."""
         row = next(self.db["items"].rows_where("id = ? OR link = ?", [key, key], limit=1), None)
         return item_from_row(row) if row else None
-
-    def iter_items(
-        self,
-        where: str | None = None,
-        args: list | None = None,
-        order_by: str = "published desc",
-        limit: int | None = None,
-    ) -> Iterator[Item]:
-        for row in self.db["items"].rows_where(where, args or [], order_by=order_by, limit=limit):
-            yield item_from_row(row)
-
-    # ------------------------------------------------------------ scores, alerts, subscribers, deliveries, labels
-    # Rows come back as dicts; the stages that own each record (classify, decide, outbox) make dataclasses of them.
 
     def store_scores(self, rows: Iterable[dict]) -> None:
         with self.db.conn:
