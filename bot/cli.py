@@ -11,7 +11,7 @@ import asyncio
 import json
 import logging
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -27,7 +27,6 @@ from bot.store import Store
 
 log = logging.getLogger("tieswatch")
 
-Handler = Callable[[argparse.Namespace, Config], int]
 
 
 def _now() -> datetime:
