@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 
 from bot.config import Config
 from bot.errors import ConfigError, FetchError, ParseError
-from bot.feeds import Feed, add_feed, load_feeds, remove_feed
+from bot.feeds import Feed, add_feed, find_feed, load_feeds, remove_feed
 from bot.fetch import fetch, make_client
 from bot.opml import read_opml
 from bot.parse import ParsedFeed, parse_feed
@@ -81,10 +81,7 @@ async def add(
 
 
 def find(config: Config, which: str) -> Feed:
-    for feed in load_feeds(config.feeds_path):
-        if which in (feed.url, feed.name) or which.lower() == feed.name.lower():
-            return feed
-    raise ConfigError(f"no feed with url or name '{which}' in {config.feeds_path.name}")
+    return find_feed(config.feeds_path, which)[1]
 
 
 def remove(config: Config, which: str) -> Feed:

@@ -190,15 +190,20 @@ def add_feed(path: str | Path, feed: Feed) -> None:
     path.write_text(_dump(doc), encoding="utf-8")
 
 
+def find_feed(path: str | Path, which: str) -> tuple[int, Feed]:
+    """The feed of feeds.yaml whose url or name (any case) is ``which``, with its position in the list."""
+    path = Path(path)
+    for i, feed in enumerate(load_feeds(path)):
+        if which == feed.url or which.lower() == feed.name.lower():
+            return i, feed
+    raise ConfigError(f"no feed with url or name '{which}' in {path.name}")
+
+
 def remove_feed(path: str | Path, which: str) -> Feed:
     """Remove the feed whose url or name is ``which``; return it. Comments elsewhere are kept."""
     path = Path(path)
-    feeds = load_feeds(path)
+    i, feed = find_feed(path, which)
     doc = _read(path)
-    entries = _entries(doc, path)
-    for i, feed in enumerate(feeds):
-        if which in (feed.url, feed.name) or which.lower() == feed.name.lower():
-            del entries[i]
-            path.write_text(_dump(doc), encoding="utf-8")
-            return feed
-    raise ConfigError(f"no feed with url or name '{which}' in {path.name}")
+    del _entries(doc, path)[i]
+    path.write_text(_dump(doc), encoding="utf-8")
+    return feed
