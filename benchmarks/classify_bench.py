@@ -61,7 +61,7 @@ def main() -> None:
         def cli(path: Path) -> tuple[float, int]:
             start = time.perf_counter()
             out = subprocess.run(
-                [sys.executable, "-m", "bot.cli", "classify", str(path), "--data", str(data)],
+                [sys.executable, "-m", "bot", "classify", str(path), "--data", str(data)],
                 env=env,
                 capture_output=True,
                 text=True,

@@ -21,15 +21,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 from telegram import Bot  # noqa: E402
 from tg_emulator import TelegramEmulator  # noqa: E402
 
-from bot import subscribers  # noqa: E402
-from bot.classify import Score  # noqa: E402
-from bot.feeds import Feed  # noqa: E402
-from bot.outbox import Governor, deliver_due  # noqa: E402
-from bot.parse import parse_feed  # noqa: E402
+from bot.app.telegram import TelegramSink  # noqa: E402
+from bot.deliver import subscriptions  # noqa: E402
+from bot.deliver.outbox import Governor, deliver_due  # noqa: E402
+from bot.ingest.parse import parse_feed  # noqa: E402
 from bot.pipeline import fan_out, raise_alerts  # noqa: E402
-from bot.poll import FeedResult  # noqa: E402
 from bot.store import Store  # noqa: E402
-from bot.telegram_bot import TelegramSink  # noqa: E402
+from bot.types import Feed, FeedResult, Score  # noqa: E402
 from classifier.excerpt import Excerpt  # noqa: E402
 
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><item>
@@ -44,7 +42,7 @@ async def main(n: int) -> None:
             store = Store.open(Path(tmp) / "bench.db")
             for chat in range(1, n + 1):
                 emu.add_user(chat)
-                subscribers.subscribe(store, chat, "private", "", "en", now)
+                subscriptions.subscribe(store, chat, "private", "", "en", now)
             feed = Feed("Wire", "https://example.org/feed", "en")
             (item,) = parse_feed(RSS, feed, {"content-type": "application/rss+xml"}, now).items
             store.add_items([item])

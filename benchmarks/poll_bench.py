@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot.feedserver import FeedServer  # noqa: E402
+from bot.app.demo import FeedServer  # noqa: E402
 
 
 def feed_document(feed: int, items: int) -> bytes:
@@ -49,7 +49,7 @@ def run_poll(feeds_yaml: Path, data: Path, concurrency: int) -> tuple[float, flo
     env["TIESWATCH_CONCURRENCY"] = str(concurrency)
     start = time.perf_counter()
     child = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "poll", "--once", "--feeds", str(feeds_yaml), "--data", str(data)],
+        [sys.executable, "-m", "bot", "poll", "--once", "--feeds", str(feeds_yaml), "--data", str(data)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
@@ -92,9 +92,7 @@ def main() -> None:
         for concurrency in args.concurrency:
             data = Path(tmp) / f"data-{concurrency}"
             # The model is trained beforehand (a first start does it once); the polls below classify with it.
-            subprocess.run(
-                [sys.executable, "-m", "bot.cli", "--data", str(data), "train"], check=True, capture_output=True
-            )
+            subprocess.run([sys.executable, "-m", "bot", "--data", str(data), "train"], check=True, capture_output=True)
             last = 0
             for run in ("first", "second"):
                 seconds, peak, status = run_poll(feeds_yaml, data, concurrency)

@@ -21,8 +21,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.labels import import_labels  # noqa: E402
-from bot.retrain import retrain  # noqa: E402
+from bot.learn.labels import import_labels  # noqa: E402
+from bot.learn.retrain import retrain  # noqa: E402
 from bot.store import Store  # noqa: E402
 from classifier import registry  # noqa: E402
 from classifier.corpus import bundled_examples  # noqa: E402

@@ -2,28 +2,31 @@
 
     fetch | parse | store | classify | decide | deliver
 
+    bot/ingest/fetch.py | bot/ingest/parse.py | bot/store/ | bot/learn/score.py | bot/deliver/decide.py |
+    bot/deliver/outbox.py
+
 ``poll`` runs the first five for the feeds that are due and queues deliveries in the outbox; ``deliver``
-empties the outbox. The scheduler and the Telegram handlers call these; nothing here knows about them.
+empties the outbox. The scheduler and the Telegram handlers (``bot/app/``) call these; nothing here knows
+about them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-from bot import subscribers
-from bot.classify import Classifier, Score
 from bot.config import Config
-from bot.decide import Alert, decide, should_alert
+from bot.deliver.decide import decide, should_alert
+from bot.deliver.outbox import Governor, OutboxReport, Sink, deliver_due
 from bot.errors import TieswatchError
-from bot.feeds import Feed, load_feeds
-from bot.outbox import Governor, OutboxReport, Sink, deliver_due
-from bot.poll import FeedResult, poll_feeds
-from bot.store import Store, iso
+from bot.ingest.feeds_yaml import load_feeds
+from bot.ingest.poll import poll_feeds
+from bot.learn.score import Classifier
+from bot.store import Store
+from bot.types import Alert, Feed, FeedResult, Plan, Score, Status
 
 log = logging.getLogger(__name__)
 
@@ -60,17 +63,7 @@ def raise_alerts(
                 score, item, floor=floor, first_poll=result.first_poll, now=now, first_poll_window=first_poll_window
             ):
                 continue
-            alert_id = store.create_alert(
-                {
-                    "item_id": item.id,
-                    "score": score.score,
-                    "why": json.dumps(list(score.why), ensure_ascii=False),
-                    "excerpt": score.excerpt.text,
-                    "marks": json.dumps([list(m) for m in score.excerpt.marks]),
-                    "model_version": score.model_version,
-                    "created_at": iso(now),
-                }
-            )
+            alert_id = store.create_alert(score, now)
             if alert_id is not None:
                 alerts.append(Alert(alert_id, item, score.score, score.why, score.excerpt, now))
     return alerts
@@ -78,22 +71,14 @@ def raise_alerts(
 
 def fan_out(store: Store, alerts: Sequence[Alert], thresholds: dict[str, float], now: datetime) -> int:
     """Queue one delivery per (alert, subscriber) that ``decide`` accepts; return how many were new."""
-    subs = subscribers.active(store)
-    rows = []
+    subs = store.subscribers()
+    plans: list[Plan] = []
     for alert in alerts:
         for sub in subs:
             plan = decide(alert, sub, thresholds, now)
             if plan is not None:
-                rows.append(
-                    {
-                        "alert_id": alert.id,
-                        "chat_id": plan.chat_id,
-                        "digest": int(plan.digest),
-                        "due_at": iso(plan.due_at),
-                        "created_at": iso(now),
-                    }
-                )
-    return store.add_deliveries(rows)
+                plans.append(plan)
+    return store.add_deliveries(plans, now)
 
 
 class Pipeline:
@@ -140,7 +125,7 @@ class Pipeline:
         # Scoring is CPU work: a worker thread keeps the bot answering meanwhile; the store stays in this one.
         model = self.classifier.model  # one model for the scores and the thresholds, even if a retrain lands now
         scored = await asyncio.to_thread(self.classifier.score, new_items, model)
-        self.store.store_scores(s.row(now) for s in scored)
+        self.store.store_scores(scored, now)
         scores = {s.item_id: s for s in scored}
         thresholds = self.classifier.thresholds(model)
         alerts = raise_alerts(
@@ -169,6 +154,23 @@ class Pipeline:
         return (
             f"Feed paused: {result.feed.name} ({result.feed.url}) – {reason}. "
             f"Resume with /resume {result.feed.name} or `tieswatch feeds resume`."
+        )
+
+    def status(self, now: datetime) -> Status:
+        """What /status tells: feeds, failing feeds, the last poll, the model, alerts since midnight UTC."""
+        model = self.classifier.model
+        try:
+            feeds = len(self.feeds())
+        except TieswatchError:  # a broken feeds.yaml must not break /status; the poll's log says why
+            feeds = 0
+        since = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        return Status(
+            feeds,
+            self.store.failing_feeds(),
+            self.last_poll or self.store.last_fetch_at(),
+            model.version,
+            model.threshold,
+            self.store.alerts_since(since),
         )
 
     async def deliver(self) -> OutboxReport:

@@ -33,3 +33,8 @@ def t(lang: str, key: str, **values: object) -> str:
     """
     text = _table(lang).get(key) or _table(DEFAULT)[key]
     return text.format(**values) if values else text
+
+
+def known(key: str) -> bool:
+    """Whether ``key`` names one of the bot's texts."""
+    return key in _table(DEFAULT)

@@ -8,6 +8,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.errors import BadLine
+
 BUNDLED = Path(__file__).resolve().parent / "corpus"
 
 
@@ -29,15 +31,6 @@ class Example:
     body: str
     label: int
     kind: str = ""
-
-
-class BadLine(ValueError):
-    """A JSON Lines record that cannot be used; ``line`` is 1-based."""
-
-    def __init__(self, line: int, reason: str):
-        self.line = line
-        self.reason = reason
-        super().__init__(f"line {line}: {reason}")
 
 
 def body_of(record: dict) -> str:

@@ -22,25 +22,13 @@ from sklearn.metrics import precision_recall_curve
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
-from classifier import lexicon
+from bot.errors import UntrustedModel
 from classifier.corpus import Example, fingerprint
 from classifier.excerpt import Excerpt, excerpt
 from classifier.features import TiesFeatures, analyse
-from classifier.lexicon import NAMES
+from classifier.why import plain_reason
 
 SENSITIVITIES = ("strict", "normal", "broad")
-_READABLE = {
-    "t_dprk": "North Korea in title",
-    "t_russia": "Russia in title",
-    "t_kursk": "Kursk in title",
-    "t_core": "DPRK–Russia military in title",
-    "s_core": "DPRK–Russia military sentence",
-    "s_core_lead": "DPRK–Russia military lead",
-    "title_core": "DPRK–Russia military in title",
-    "lead_core": "DPRK–Russia military lead",
-    "core_sentences": "DPRK–Russia military sentences",
-    "dprk_russia_sentences": "North Korea and Russia together",
-}
 
 
 @dataclass(frozen=True)
@@ -199,7 +187,7 @@ class TiesModel:
         if self._explainer is None:
             coef = self.pipeline.named_steps["classifier"].coef_[0]
             names = self.pipeline.named_steps["features"].get_feature_names_out()
-            readable = [_readable(*str(n).partition(":")[::2]) for n in names]
+            readable = [plain_reason(*str(n).partition(":")[::2]) for n in names]
             # Only features a reader understands, and only those that can raise a score, are worth a look.
             self._explainer = (
                 coef,
@@ -238,28 +226,10 @@ class TiesModel:
         untrusted = set(sio.get_untrusted_types(file=path))
         unexpected = untrusted - TRUSTED_TYPES
         if unexpected:
-            raise ValueError(f"{path.name} holds types a tieswatch model never contains: {sorted(unexpected)}")
+            raise UntrustedModel(f"{path.name} holds types a tieswatch model never contains: {sorted(unexpected)}")
         pipeline = sio.load(path, trusted=sorted(untrusted))
         card = json.loads(path.with_suffix(".json").read_text())
         return cls(pipeline, card)
-
-
-def _readable(kind: str, name: str) -> str | None:
-    """A feature as a reader would say it, or None for features that explain nothing (character n-grams,
-    function words, pairs of concept tokens)."""
-    if kind == "evidence":
-        return _READABLE.get(name)
-    if kind != "word" or " " in name:
-        return None
-    if name in _READABLE:
-        return _READABLE[name]
-    if name.startswith(("c_", "t_")) and name[2:].upper() in NAMES:
-        concept = NAMES[name[2:].upper()]
-        return f"{concept} in title" if name.startswith("t_") else concept
-    # A plain word explains the score only when it is one of the topic's own terms.
-    if len(name) >= 4 and lexicon.concepts(name):
-        return name
-    return None
 
 
 TRUSTED_TYPES = {

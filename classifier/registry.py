@@ -15,14 +15,11 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from bot.errors import NoModel
 from classifier.corpus import Example, bundled_examples
 from classifier.model import TiesModel, train
 
 log = logging.getLogger(__name__)
-
-
-class NoModel(LookupError):
-    """The version asked for does not exist."""
 
 
 @dataclass(frozen=True)

@@ -12,9 +12,9 @@ from xml.sax.saxutils import escape
 
 from tg_emulator import TelegramEmulator
 
+from bot.app.demo import FeedServer
+from bot.app.run import serve
 from bot.config import Config
-from bot.feedserver import FeedServer
-from bot.run import serve
 from bot.store import Store
 
 ADMIN = 9000

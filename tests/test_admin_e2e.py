@@ -10,8 +10,8 @@ import pytest
 from botworld import ADMIN, rss, start_world, stop_world
 from conftest import DATA
 
-from bot.feeds import load_feeds
-from bot.labels import import_labels
+from bot.ingest.feeds_yaml import load_feeds
+from bot.learn.labels import import_labels
 from classifier import registry
 from classifier.corpus import bundled_examples
 from classifier.model import train

@@ -225,8 +225,8 @@ async def test_in_a_group_only_admins_change_settings_and_admins_label_by_comman
 async def test_the_first_poll_of_a_new_feed_alerts_only_on_recent_items(tmp_path, trained_model_dir):
     from botworld import Clock, TelegramEmulator, make_config, rss
 
-    from bot.feedserver import FeedServer
-    from bot.run import serve
+    from bot.app.demo import FeedServer
+    from bot.app.run import serve
     from bot.store import Store
 
     emu = TelegramEmulator(token="4242:TESTTOKEN")
@@ -250,9 +250,9 @@ async def test_the_first_poll_of_a_new_feed_alerts_only_on_recent_items(tmp_path
         )
         config = make_config(tmp_path, trained_model_dir, emu.url, feeds.url("/news.xml"))
         store = Store.open(config.db_path)
-        from bot import subscribers
+        from bot.deliver import subscriptions
 
-        subscribers.subscribe(store, 1501, "private", "U", "en", clock())
+        subscriptions.subscribe(store, 1501, "private", "U", "en", clock())
         store.close()
         emu.add_user(1501)
         stop = asyncio.Event()
@@ -273,8 +273,8 @@ async def test_the_bot_waits_for_an_unreachable_telegram_and_connects_when_it_co
 
     from botworld import TOKEN, TelegramEmulator, make_config, rss
 
-    from bot.feedserver import FeedServer
-    from bot.run import serve
+    from bot.app.demo import FeedServer
+    from bot.app.run import serve
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -16,7 +16,7 @@ def tieswatch(*args: str, cwd: Path, env: dict | None = None, stdin: str | None 
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("TIESWATCH_", "TELEGRAM_"))}
     full_env.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "bot.cli", *args],
+        [sys.executable, "-m", "bot", *args],
         cwd=cwd,
         env=full_env,
         input=stdin,

@@ -52,7 +52,7 @@ def test_bad_values_are_explained(env, message):
 def test_the_token_is_redacted_from_every_log_line(capsys):
     import logging
 
-    from bot.cli import redact_secret
+    from bot.app.cli import redact_secret
 
     root = logging.getLogger()
     handler = logging.StreamHandler()

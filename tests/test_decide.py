@@ -5,10 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from bot.classify import Score
-from bot.decide import Alert, decide, in_quiet_hours, should_alert
-from bot.parse import Item
-from bot.subscribers import Subscriber
+from bot.deliver.decide import decide, in_quiet_hours, should_alert
+from bot.types import Alert, Item, Score, Subscriber
 from classifier.excerpt import Excerpt
 
 THRESHOLDS = {"strict": 0.8, "normal": 0.6, "broad": 0.3}

@@ -14,8 +14,8 @@ import pytest
 from botworld import TOKEN, make_config, rss
 from tg_emulator import TelegramEmulator
 
-from bot import subscribers
-from bot.feedserver import FeedServer
+from bot.app.demo import FeedServer
+from bot.deliver import subscriptions
 from bot.store import Store
 
 CHATS = list(range(2001, 2007))
@@ -36,7 +36,7 @@ def bot_env(config, token: str | None = None) -> dict[str, str]:
 
 def start_bot(config, log_path):
     log = open(log_path, "ab")  # noqa: SIM115 - handed to the child process
-    return subprocess.Popen([sys.executable, "-m", "bot.cli", "run"], env=bot_env(config), stdout=log, stderr=log)
+    return subprocess.Popen([sys.executable, "-m", "bot", "run"], env=bot_env(config), stdout=log, stderr=log)
 
 
 @contextlib.contextmanager
@@ -61,7 +61,7 @@ def test_killing_the_bot_mid_delivery_loses_nothing_and_duplicates_at_most_one(t
         store = Store.open(config.db_path)
         for chat in CHATS:
             emu.add_user(chat)
-            subscribers.subscribe(store, chat, "private", f"user {chat}", "en", datetime.now(UTC))
+            subscriptions.subscribe(store, chat, "private", f"user {chat}", "en", datetime.now(UTC))
         store.close()
         emu.slow("sendMessage", 0.6)  # every send takes a while: the kill lands mid-delivery
 
@@ -92,7 +92,7 @@ def test_killing_the_bot_mid_delivery_loses_nothing_and_duplicates_at_most_one(t
 def test_a_refused_token_stops_the_bot_with_a_clear_message(tmp_path, trained_model_dir):
     with threaded_world(tmp_path, trained_model_dir) as (_, _, config):
         done = subprocess.run(
-            [sys.executable, "-m", "bot.cli", "run"],
+            [sys.executable, "-m", "bot", "run"],
             env=bot_env(config, "999:WRONG"),
             capture_output=True,
             text=True,

@@ -10,11 +10,11 @@ import pytest
 from test_cli import tieswatch
 from test_poll import rss
 
-from bot.classify import Classifier
+from bot.app.demo import FeedServer
 from bot.config import Config
-from bot.feeds import load_feeds
-from bot.feedserver import FeedServer
-from bot.opml import read_opml
+from bot.ingest.feeds_yaml import load_feeds
+from bot.ingest.opml import read_opml
+from bot.learn.score import Classifier
 from bot.pipeline import Pipeline
 from bot.store import Store
 

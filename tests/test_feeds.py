@@ -8,7 +8,8 @@ import pytest
 from conftest import ROOT
 
 from bot.errors import ConfigError, FeedsFileError
-from bot.feeds import Feed, add_feed, load_feeds, parse_duration, remove_feed
+from bot.ingest.feeds_yaml import add_feed, load_feeds, parse_duration, remove_feed
+from bot.types import Feed
 
 GOOD = """\
 # our feeds

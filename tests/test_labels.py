@@ -6,11 +6,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot import actions
-from bot.feeds import Feed
-from bot.labels import import_labels, is_holdout, resolved, training_split
-from bot.parse import parse_feed
+from bot.ingest.parse import parse_feed
+from bot.learn.labels import import_labels, is_holdout, label_item, resolved, training_split
 from bot.store import Store
+from bot.types import Feed
 
 NOW = datetime(2025, 3, 3, 12, tzinfo=UTC)
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
@@ -62,21 +61,21 @@ def test_csv_import_names_its_lines(store, tmp_path):
 def test_disagreements_admin_wins_else_majority_ties_left_out(store):
     one, two = "https://news.example/1", "https://news.example/2"
     for user, label in ((1, 0), (2, 0), (3, 1)):
-        actions.label_item(store, one, user, 100, label, "button", False, NOW)
-    actions.label_item(store, one, 9, 100, 1, "command", True, NOW)  # an admin says yes
+        label_item(store, one, user, 100, label, "button", False, NOW)
+    label_item(store, one, 9, 100, 1, "command", True, NOW)  # an admin says yes
     for user, label in ((1, 1), (2, 0)):
-        actions.label_item(store, two, user, 100, label, "button", False, NOW)
+        label_item(store, two, user, 100, label, "button", False, NOW)
     items, ties = resolved(store)
     assert [(i.item.id, i.label, i.votes) for i in items] == [(one, 1, 4)]
     assert ties == 1
-    actions.label_item(store, two, 3, 100, 0, "button", False, NOW)  # a third vote breaks the tie
+    label_item(store, two, 3, 100, 0, "button", False, NOW)  # a third vote breaks the tie
     items, ties = resolved(store)
     assert {(i.item.id, i.label) for i in items} == {(one, 1), (two, 0)} and ties == 0
 
 
 def test_labels_from_every_source_reach_the_training_set(store, tmp_path):
-    actions.label_item(store, "https://news.example/1", 5, 5, 1, "button", False, NOW)
-    actions.label_item(store, "https://news.example/2", 9, 9, 0, "command", True, NOW)
+    label_item(store, "https://news.example/1", 5, 5, 1, "button", False, NOW)
+    label_item(store, "https://news.example/2", 9, 9, 0, "command", True, NOW)
     path = tmp_path / "more.jsonl"
     path.write_text('{"link": "https://news.example/9", "title": "Shells via Rajin", "label": 1}\n')
     import_labels(store, path, NOW)

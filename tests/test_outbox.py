@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from datetime import UTC, datetime
 
 import pytest
 
-from bot import subscribers
-from bot.outbox import Governor, Rejected, RetryLater, deliver_due
-from bot.parse import Item
-from bot.store import Store, iso
+from bot.deliver import subscriptions
+from bot.deliver.outbox import Governor, deliver_due
+from bot.errors import Rejected, RetryLater
+from bot.store import Store
+from bot.types import Item, Plan, Score
+from classifier.excerpt import Excerpt
 
 NOW = datetime.now(UTC)
 
@@ -38,27 +39,12 @@ def store(tmp_path):
 
 def queue(store: Store, chats: list[int], alerts: int = 1) -> None:
     for chat in chats:
-        subscribers.subscribe(store, chat, "private", "", "en", NOW)
+        subscriptions.subscribe(store, chat, "private", "", "en", NOW)
     for n in range(alerts):
         item = Item(f"i{n}", "f", "Wire", "en", f"Story {n}", "", "", None, NOW, NOW)
         store.add_items([item])
-        alert_id = store.create_alert(
-            {
-                "item_id": item.id,
-                "score": 0.9,
-                "why": "[]",
-                "excerpt": "x",
-                "marks": json.dumps([]),
-                "model_version": "v",
-                "created_at": iso(NOW),
-            }
-        )
-        store.add_deliveries(
-            [
-                {"alert_id": alert_id, "chat_id": c, "digest": 0, "due_at": iso(NOW), "created_at": iso(NOW)}
-                for c in chats
-            ]
-        )
+        alert_id = store.create_alert(Score(item.id, 0.9, True, (), Excerpt("x", ()), "v"), NOW)
+        store.add_deliveries([Plan(alert_id, c, False, NOW) for c in chats], NOW)
 
 
 def test_the_governor_keeps_the_global_and_per_chat_limits(store):
@@ -89,6 +75,6 @@ def test_unsubscribing_drops_what_was_still_queued(store):
     store.set_active(1, False, NOW)
     sink = RecordingSink()
     asyncio.run(deliver_due(store, sink, Governor(private_interval=0)))
-    subscribers.subscribe(store, 1, "private", "", "en", NOW)  # back again: no stale backlog
+    subscriptions.subscribe(store, 1, "private", "", "en", NOW)  # back again: no stale backlog
     asyncio.run(deliver_due(store, sink, Governor(private_interval=0)))
     assert [c for c, _ in sink.sent] == [2]

@@ -11,8 +11,8 @@ import pytest
 from conftest import DATA, shared_path
 
 from bot.errors import ParseError
-from bot.feeds import Feed
-from bot.parse import canonical_link, html_to_text, parse_feed
+from bot.ingest.parse import canonical_link, html_to_text, parse_feed
+from bot.types import Feed
 
 FEED = Feed("Golden", "http://example.org/feed.xml", "en")
 NOW = datetime(2025, 3, 3, 12, 0, tzinfo=UTC)

@@ -13,9 +13,9 @@ import pytest
 from werkzeug import Request, Response
 
 from bot.config import Config
-from bot.feeds import Feed
-from bot.poll import next_attempt, poll_feeds
+from bot.ingest.poll import next_attempt, poll_feeds
 from bot.store import Store
+from bot.types import Feed
 
 
 def rss(n: int, prefix: str = "item") -> bytes:

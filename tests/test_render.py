@@ -6,9 +6,8 @@ from datetime import UTC, datetime
 
 from tg_emulator import parse_html
 
-from bot.decide import Alert
-from bot.parse import Item
-from bot.render import LIMIT, alert_buttons, alert_html, digest_messages, plain
+from bot.deliver.render import LIMIT, alert_buttons, alert_html, digest_messages, plain
+from bot.types import Alert, Item
 from classifier.excerpt import Excerpt
 
 NOW = datetime(2025, 3, 3, 9, 30, tzinfo=UTC)

@@ -9,9 +9,8 @@ from datetime import UTC, datetime, timedelta
 from conftest import DATA
 from test_cli import tieswatch
 
-from bot import actions
-from bot.labels import import_labels, training_split
-from bot.retrain import decide_promotion, retrain, retrain_due
+from bot.learn.labels import import_labels, label_item, training_split
+from bot.learn.retrain import decide_promotion, retrain, retrain_due
 from bot.store import Store
 from classifier import registry
 from classifier.corpus import bundled_examples
@@ -50,7 +49,7 @@ def test_a_worse_candidate_is_refused_and_a_better_one_promoted_then_rolled_back
         train_part, _ = training_split(store)
         for example in train_part:
             item_id = example.id.removeprefix("label:")
-            actions.label_item(store, item_id, 7, 7, 1 - example.label, "command", True, NOW + timedelta(hours=1))
+            label_item(store, item_id, 7, 7, 1 - example.label, "command", True, NOW + timedelta(hours=1))
         refused = retrain(store, models, tmp_path / "reports", NOW)
     finally:
         store.close()

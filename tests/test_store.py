@@ -5,9 +5,10 @@ from __future__ import annotations
 import sqlite3
 from datetime import UTC, datetime
 
-from bot.feeds import Feed
-from bot.parse import parse_feed
+from bot.ingest.parse import parse_feed
 from bot.store import MIGRATIONS, Store
+from bot.types import Feed, Plan, Score
+from classifier.excerpt import Excerpt
 
 NOW = datetime(2025, 1, 1, tzinfo=UTC)
 
@@ -57,17 +58,9 @@ def test_items_alerts_and_deliveries_are_idempotent(tmp_path):
     )
     items = parse_feed(rss, Feed("F", "http://x.example/feed", "en"), {"content-type": "text/xml"}, NOW).items
     assert len(store.add_items(items)) == 1 and store.add_items(items) == []
-    row = {
-        "item_id": items[0].id,
-        "score": 0.9,
-        "why": "[]",
-        "excerpt": "",
-        "marks": "[]",
-        "model_version": "v",
-        "created_at": NOW.isoformat(),
-    }
-    alert = store.create_alert(row)
-    assert alert is not None and store.create_alert(row) is None
-    delivery = {"alert_id": alert, "chat_id": 1, "digest": 0, "due_at": NOW.isoformat(), "created_at": NOW.isoformat()}
-    assert store.add_deliveries([delivery]) == 1 and store.add_deliveries([delivery]) == 0
+    score = Score(items[0].id, 0.9, True, (), Excerpt("", ()), "v")
+    alert = store.create_alert(score, NOW)
+    assert alert is not None and store.create_alert(score, NOW) is None
+    delivery = Plan(alert, 1, False, NOW)
+    assert store.add_deliveries([delivery], NOW) == 1 and store.add_deliveries([delivery], NOW) == 0
     store.close()

@@ -1,0 +1,10 @@
+"""Ingest: feeds.yaml → fetch (conditional GET) → parse and normalise → items, every feed on its own.
+
+feeds_yaml.py  the feed list, validated by line and edited in place
+fetch.py       one conditional GET per feed, with every limit
+parse.py       feed bytes → Item records with stable ids and plain text
+poll.py        fetch | parse | store for each feed; a failing feed is a value, and backs off
+discover.py    from an address someone gave to the feed it means
+opml.py        feed lists in and out as OPML
+tuning.py      add, remove, resume, import feeds; how useful each has been
+"""

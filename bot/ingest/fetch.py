@@ -1,0 +1,126 @@
+"""Fetch: one conditional GET per feed, with every limit a hostile or broken server calls for.
+
+A response is either a ``Response`` (200 with its body, or 304 with none) or a ``FetchError`` that says
+what went wrong; the caller turns the error into a value so one bad feed never stops the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+import httpx
+
+from bot.config import Config
+from bot.errors import FetchError
+from bot.ingest.feeds_yaml import check_url
+from bot.types import Validators
+
+ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"  # noqa: E501
+
+
+@dataclass(frozen=True)
+class Response:
+    """A fetched feed document.
+
+    url: the final address after redirects (relative links resolve against it).
+    status: 200 or 304.
+    body: the document's bytes, decompressed; empty for 304.
+    headers: the response headers feedparser and the next request need (lower-case names).
+    validators: ETag / Last-Modified to send next time.
+    elapsed: seconds from request to last byte.
+    """
+
+    url: str
+    status: int
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    validators: Validators = Validators()
+    elapsed: float = 0.0
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+def make_client(config: Config) -> httpx.AsyncClient:
+    """One shared client: its pool is sized to the global concurrency limit."""
+    limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(config.timeout),
+        limits=limits,
+        follow_redirects=True,
+        max_redirects=config.max_redirects,
+        headers={"User-Agent": config.user_agent, "Accept": ACCEPT},
+        trust_env=False,  # proxies from the environment would send feed traffic elsewhere unannounced
+    )
+
+
+async def fetch(
+    client: httpx.AsyncClient,
+    url: str,
+    validators: Validators = Validators(),
+    *,
+    max_bytes: int,
+    deadline: float = 60.0,
+) -> Response:
+    """GET ``url`` conditionally; raise FetchError for anything but 200/304 or a broken limit.
+
+    ``deadline`` bounds the whole exchange: a server that drips one byte a second never trips the
+    per-read timeout, so the total needs a limit of its own.
+    """
+    if (why := check_url(url)) is not None:
+        raise FetchError(url, why)
+    headers = {}
+    if validators.etag:
+        headers["If-None-Match"] = validators.etag
+    if validators.last_modified:
+        headers["If-Modified-Since"] = validators.last_modified
+    start = time.monotonic()
+    try:
+        async with asyncio.timeout(deadline):
+            async with client.stream("GET", url, headers=headers) as r:
+                if r.status_code == 304:
+                    return Response(str(r.url), 304, validators=validators, elapsed=time.monotonic() - start)
+                if r.status_code != 200:
+                    raise FetchError(url, f"HTTP {r.status_code} {r.reason_phrase}".strip(), r.status_code)
+                declared = r.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > max_bytes:
+                    raise FetchError(url, f"body of {int(declared):,} bytes is over the {max_bytes:,}-byte limit", 200)
+                chunks, size = [], 0
+                async for chunk in r.aiter_bytes():
+                    size += len(chunk)
+                    if size > max_bytes:
+                        raise FetchError(url, f"body is over the {max_bytes:,}-byte limit; cut off", 200)
+                    chunks.append(chunk)
+                kept = {k: r.headers[k] for k in ("content-type", "etag", "last-modified") if k in r.headers}
+                kept["content-location"] = str(r.url)
+                return Response(
+                    url=str(r.url),
+                    status=200,
+                    body=b"".join(chunks),
+                    headers=kept,
+                    validators=Validators(r.headers.get("etag"), r.headers.get("last-modified")),
+                    elapsed=time.monotonic() - start,
+                )
+    except TimeoutError:
+        raise FetchError(url, f"no complete answer within {deadline:g} s") from None
+    except httpx.TooManyRedirects as e:
+        raise FetchError(url, "too many redirects (a redirect loop?)") from e
+    except httpx.TimeoutException as e:
+        raise FetchError(url, f"timed out ({type(e).__name__})") from e
+    except httpx.ConnectError as e:
+        reason = _reason(e)
+        if "Name or service not known" in reason or "nodename nor servname" in reason or "getaddrinfo" in reason:
+            raise FetchError(url, "cannot connect: the host name does not resolve (no network, or a typo?)") from e
+        raise FetchError(url, f"cannot connect ({reason})") from e
+    except httpx.UnsupportedProtocol as e:
+        raise FetchError(url, "redirected to an address that is not http or https") from e
+    except httpx.HTTPError as e:
+        raise FetchError(url, f"{type(e).__name__}: {_reason(e)}") from e
+
+
+def _reason(e: Exception) -> str:
+    text = str(e).strip()
+    return text.splitlines()[-1] if text else type(e).__name__

@@ -1,0 +1,59 @@
+"""The database connection: one SQLite file in WAL mode, migrated on open."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Self
+
+import sqlite_utils
+
+from bot.store.migrations import MIGRATIONS
+from bot.types import iso
+
+
+class StoreBase:
+    """What every part of the store shares: the connection, migrations, and one scalar query."""
+
+    def __init__(self, db: sqlite_utils.Database):
+        self.db = db
+
+    @classmethod
+    def open(cls, path: str | Path, migrations: Iterable[tuple[str, Callable]] | None = None) -> Self:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+        conn.execute("PRAGMA busy_timeout = 30000")
+        conn.execute("PRAGMA foreign_keys = ON")
+        db = sqlite_utils.Database(conn)
+        db.enable_wal()
+        conn.execute("PRAGMA synchronous = NORMAL")  # safe under WAL; a power cut loses at most the last commits
+        store = cls(db)
+        store.migrate(MIGRATIONS if migrations is None else migrations)
+        return store
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def migrate(self, migrations: Iterable[tuple[str, Callable]]) -> list[str]:
+        """Apply the migrations this database has not seen, in order; return their names."""
+        self.db["migrations"].create({"name": str, "applied_at": str}, pk="name", if_not_exists=True)
+        done = {r["name"] for r in self.db["migrations"].rows}
+        applied = []
+        for name, step in migrations:
+            if name in done:
+                continue
+            with self.db.conn:
+                self.db.conn.execute("BEGIN IMMEDIATE")
+                step(self.db)
+                self.db["migrations"].insert({"name": name, "applied_at": iso(datetime.now(UTC))})
+            applied.append(name)
+        return applied
+
+    def applied_migrations(self) -> list[str]:
+        return [r["name"] for r in self.db["migrations"].rows_where(order_by="name")]
+
+    def _scalar(self, sql: str, args: Iterable = ()) -> object:
+        return self.db.execute(sql, list(args)).fetchone()[0]
