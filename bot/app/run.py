@@ -114,6 +114,8 @@ async def serve(
         coalesce=True,
         id="poll",
     )
+    # The README promises a weekly retrain, or sooner once enough labels arrived; this looks every 10 minutes.
+    scheduler.add_job(scheduled_retrain, "interval", minutes=10, max_instances=1, coalesce=True, id="retrain")
     scheduler.start()
     delivering = asyncio.create_task(deliver_forever(pipeline, stop, wake))
     try:
