@@ -9,8 +9,7 @@ STAMP  := $(VENV)/.installed
 run: $(STAMP)          ## run the bot (console alerts unless TELEGRAM_BOT_TOKEN is set)
 	$(BIN)/tieswatch run
 
-test: $(STAMP)         ## ruff, then the whole test suite
-	$(BIN)/ruff check .
+test: $(STAMP) lint    ## ruff (lint and format), then the whole test suite
 	$(BIN)/python -m pytest -q
 
 demo: $(STAMP)         ## bundled sample feeds on loopback, real pipeline, alerts printed
@@ -22,7 +21,7 @@ bench: $(STAMP)        ## benchmarks that print figures
 	$(BIN)/python benchmarks/fanout_bench.py
 	$(BIN)/python benchmarks/retrain_bench.py
 
-lint: $(STAMP)
+lint: $(STAMP)         ## ruff: lint and formatting
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 

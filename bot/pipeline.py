@@ -101,15 +101,22 @@ class Pipeline:
         self.now = now
         self.last_poll: datetime | None = None
         self._feeds: list[Feed] = []
+        self._feeds_problem: str | None = None  # logged once per change, not at every poll
 
     def feeds(self) -> list[Feed]:
         """feeds.yaml as it is now (edits are picked up at the next poll); the last good list if it broke."""
         try:
-            self._feeds = load_feeds(self.config.feeds_path)
+            self._feeds = load_feeds(self.config.feeds_path, self.config.min_interval)
         except TieswatchError as e:
             if not self._feeds:
                 raise
-            log.error("feeds.yaml cannot be used (%s); polling the last good list", e)
+            if str(e) != self._feeds_problem:
+                log.error("%s cannot be used (%s); polling the last good list", self.config.feeds_path, e)
+            self._feeds_problem = str(e)
+            return self._feeds
+        if self._feeds_problem is not None:
+            log.info("%s is usable again: %d feeds", self.config.feeds_path, len(self._feeds))
+            self._feeds_problem = None
         return self._feeds
 
     async def poll(self, feeds: Sequence[Feed] | None = None, *, only_due: bool = True) -> PollReport:

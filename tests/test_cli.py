@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -66,7 +67,9 @@ def test_global_options_also_come_from_the_environment(server, tmp_path, trained
     listing = tieswatch("feeds", "list", cwd=tmp_path, env=env)
     assert listing.returncode == 0
     row = next(line for line in listing.stdout.splitlines() if line.startswith("Good feed"))
-    assert "ago" in row and server.url_for("/ok") in row
+    assert "ago" in row and row.split()[-2:] == ["in", "9m"]  # polled now, next try after its 10m interval
+    wide = tieswatch("feeds", "list", "--wide", cwd=tmp_path, env=env)
+    assert server.url_for("/ok") in next(line for line in wide.stdout.splitlines() if line.startswith("Good feed"))
 
 
 def test_feeds_check_says_what_works(server, tmp_path):
@@ -97,6 +100,10 @@ def test_a_wrong_command_answers_with_its_usage(tmp_path):
     assert result.returncode == 2 and "usage: tieswatch feeds" in result.stderr
 
 
-def test_repository_feed_list_loads_from_the_checkout():
-    result = tieswatch("feeds", "list", "--data", "/tmp/tieswatch-test-unused", cwd=ROOT)
+def test_repository_feed_list_loads_from_the_checkout_and_fits_100_columns(tmp_path):
+    result = tieswatch("feeds", "list", "--data", str(tmp_path / "d"), cwd=ROOT)
     assert result.returncode == 0 and "ANSA Mondo" in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) <= 100
+    as_json = json.loads(tieswatch("feeds", "list", "--json", "--data", str(tmp_path / "d"), cwd=ROOT).stdout)
+    assert as_json[0]["name"] == "ANSA Mondo" and as_json[0]["url"].startswith("https://")
+    assert {"state", "next_attempt", "error_streak", "items_per_day"} <= set(as_json[0])

@@ -8,7 +8,8 @@ import pytest
 from conftest import ROOT
 
 from bot.errors import ConfigError, FeedsFileError
-from bot.ingest.feeds_yaml import add_feed, load_feeds, parse_duration, remove_feed
+from bot.ingest.feeds_edit import add_feed, remove_feed
+from bot.ingest.feeds_yaml import load_feeds, parse_duration
 from bot.types import Feed
 
 GOOD = """\

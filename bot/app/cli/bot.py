@@ -16,7 +16,7 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     """The bot: scheduler, pipeline and outbox; Telegram when TELEGRAM_BOT_TOKEN is set, else the terminal."""
     from bot.app.run import run
 
-    load_feeds(config.feeds_path)  # a broken feeds.yaml is reported before anything starts
+    load_feeds(config.feeds_path, config.min_interval)  # a broken feeds.yaml is reported before anything starts
     return run(config)
 
 

@@ -1,11 +1,15 @@
-"""What the command groups share: the clock, short relative times and cut texts for tables, and opening
-the store for one command."""
+"""What the command groups share: the clock, short relative times and cut texts for tables, tables or JSON
+on standard output, and opening the store for one command."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
-from collections.abc import Iterator
+import json
+from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+
+from tabulate import tabulate
 
 from bot.config import Config
 from bot.store import Store
@@ -23,6 +27,25 @@ def opened(config: Config) -> Iterator[Store]:
         yield store
     finally:
         store.close()
+
+
+def until(t: datetime | None, now: datetime) -> str:
+    """When something comes next, for tables: 'now', 'in 5m'."""
+    if not t or t <= now:
+        return "now"
+    return "in " + ago(now - (t - now), now).removesuffix(" ago")
+
+
+def add_json_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON (one array of objects) instead of a table")
+
+
+def emit(args: argparse.Namespace, headers: Sequence[str], rows: Sequence[Sequence], records: list[dict]) -> None:
+    """The table (or, with --json, the records) on standard output."""
+    if getattr(args, "json", False):
+        print(json.dumps(records, ensure_ascii=False, indent=1, default=str))
+    else:
+        print(tabulate(rows, headers=headers))
 
 
 def ago(t: datetime | None, now: datetime) -> str:

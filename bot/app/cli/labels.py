@@ -36,7 +36,7 @@ def cmd_labels_export(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_retrain(args: argparse.Namespace, config: Config) -> int:
     """Train a candidate on the corpus plus labels; promote it only if it is not worse (or --force)."""
-    from bot.learn.retrain import retrain
+    from bot.learn.retrain import base_corpus, retrain
 
     with opened(config) as store:
         report = retrain(
@@ -47,6 +47,7 @@ def cmd_retrain(args: argparse.Namespace, config: Config) -> int:
             force=args.force,
             margin=config.promote_margin if args.margin is None else args.margin,
             trigger="cli",
+            base=base_corpus(config.corpus),
         )
     print(report.text())
     return 0

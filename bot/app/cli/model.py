@@ -95,11 +95,12 @@ def _eval_sets(args: argparse.Namespace) -> list[Path]:
 
 def cmd_train(args: argparse.Namespace, config: Config) -> int:
     """Train on the bundled corpus (plus --data files), save the model and put it in use."""
+    from bot.learn.retrain import base_corpus
     from classifier import registry
-    from classifier.corpus import bundled_examples, read_examples
+    from classifier.corpus import read_examples
     from classifier.model import train
 
-    examples = bundled_examples()
+    examples = base_corpus(config.corpus)
     for path in args.labelled or []:
         examples += read_examples(Path(path))
     model = train(examples)
