@@ -4,14 +4,17 @@ on standard output, and opening the store for one command."""
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
 import json
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from pathlib import Path
 
 from tabulate import tabulate
 
 from bot.config import Config
+from bot.errors import InputError
 from bot.store import Store
 
 
@@ -20,13 +23,32 @@ def now() -> datetime:
 
 
 @contextlib.contextmanager
-def opened(config: Config) -> Iterator[Store]:
-    """The store for the length of one command."""
-    store = Store.open(config.db_path)
+def opened(config: Config, *, read_only: bool = False) -> Iterator[Store]:
+    """The store for the length of one command. A command that only reads gets an empty store instead of
+    creating a data directory that does not exist (a typo in --data must not leave folders behind)."""
+    store = Store.open(":memory:" if read_only and not config.db_path.exists() else config.db_path)
     try:
         yield store
     finally:
         store.close()
+
+
+def readable(name: str | Path) -> Path:
+    """A file named on the command line, checked before it is used: it exists, is a file one can read,
+    and begins as UTF-8 text. Each problem is an InputError naming the file."""
+    path = Path(name)
+    try:
+        with path.open("rb") as f:
+            head = f.read(65536)
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({e.strerror})") from None
+    try:
+        if b"\0" in head:
+            raise UnicodeError
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeError:
+        raise InputError(f"{path}: not UTF-8 text (a binary file?)") from None
+    return path
 
 
 def until(t: datetime | None, now: datetime) -> str:

@@ -14,7 +14,7 @@ from bot.app.cli.common import add_json_option, ago, emit, now, opened, short, u
 from bot.config import Config
 from bot.errors import FeedError, UsageError
 from bot.ingest import tuning
-from bot.ingest.feeds_yaml import check_interval, format_duration, load_feeds
+from bot.ingest.feeds_yaml import check_interval, format_duration, language_code, load_feeds
 from bot.ingest.fetch import fetch, make_client
 from bot.ingest.opml import write_opml
 from bot.ingest.parse import parse_feed
@@ -62,7 +62,7 @@ def cmd_feeds_list(args: argparse.Namespace, config: Config) -> int:
     """The feeds of feeds.yaml: health, next try, and usefulness over the last 30 days (fits 100 columns;
     --wide adds the last flagged item, the last error and the url)."""
     feeds = load_feeds(config.feeds_path, config.min_interval)
-    with opened(config) as store:
+    with opened(config, read_only=True) as store:
         store.sync_feeds(feeds, now())
         useful = tuning.usefulness(store, feeds, now())
     at = now()
@@ -163,7 +163,11 @@ def cmd_feeds_add(args: argparse.Namespace, config: Config) -> int:
         interval = check_interval(args.interval, config.min_interval) if args.interval else None
     except ValueError as e:
         raise UsageError(f"--interval: {e}") from None
-    feed, count = asyncio.run(tuning.add(config, args.url, args.name, args.lang, interval))
+    try:
+        language = language_code(args.lang) if args.lang else None
+    except ValueError as e:
+        raise UsageError(f"--lang: {e}") from None
+    feed, count = asyncio.run(tuning.add(config, args.url, args.name, language, interval))
     print(
         f"added '{feed.name}' ({feed.language}, every {format_duration(feed.interval)}): {feed.url} holds {count} items"
     )
