@@ -85,6 +85,9 @@ async def serve(
         config.data_dir,
     )
 
+    retried = store.retry_failing_now(now)
+    if retried:  # a restart is often the fix (the network is back): do not wait out the backoff
+        log.info("%d failing feeds are tried again now", retried)
     wake = asyncio.Event()
 
     async def poll() -> None:
@@ -93,6 +96,8 @@ async def serve(
         except Exception:  # a bug must not end the bot: logged with its traceback, the next tick runs
             log.exception("poll failed; the next one will try again")
             return
+        if report.results:  # a round in which some feed was due
+            log.info("%s", report.summary())
         if report.queued:
             wake.set()
         for notice in report.notices:

@@ -26,13 +26,14 @@ def cmd_poll(args: argparse.Namespace, config: Config) -> int:
 
     Alerts are queued in the outbox: a running bot (or the next `tieswatch run`) delivers them.
     """
+    from bot.app.progress import counting
     from bot.learn.score import Classifier
     from bot.pipeline import Pipeline
 
     feeds = load_feeds(config.feeds_path, config.min_interval)
-    with opened(config) as store:
+    with opened(config) as store, counting("polling", len(feeds)) as bar:
         pipeline = Pipeline(config, store, Classifier(config.models_dir), sink=None)
-        report = asyncio.run(pipeline.poll(feeds, only_due=False))
+        report = asyncio.run(pipeline.poll(feeds, only_due=False, done=lambda _: bar.update(1)))
     print(poll_table(report.results))
     failed = [r for r in report.results if not r.ok]
     print(

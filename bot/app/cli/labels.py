@@ -36,9 +36,10 @@ def cmd_labels_export(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_retrain(args: argparse.Namespace, config: Config) -> int:
     """Train a candidate on the corpus plus labels; promote it only if it is not worse (or --force)."""
+    from bot.app.progress import working
     from bot.learn.retrain import base_corpus, retrain
 
-    with opened(config) as store:
+    with opened(config) as store, working("training a candidate and comparing it with the model in use"):
         report = retrain(
             store,
             config.models_dir,

@@ -13,9 +13,13 @@ from bot.errors import BadLine, InputError, NoModel, UsageError
 
 
 def _model(config: Config):
+    from bot.app.progress import working
     from classifier import registry
 
-    return registry.ensure_model(config.models_dir)
+    if registry.current_version(config.models_dir) is not None:
+        return registry.load(config.models_dir)
+    with working("no model yet: training one on the bundled corpus"):
+        return registry.ensure_model(config.models_dir)
 
 
 def _prediction_json(item_id: object, prediction) -> str:
@@ -95,6 +99,7 @@ def _eval_sets(args: argparse.Namespace) -> list[Path]:
 
 def cmd_train(args: argparse.Namespace, config: Config) -> int:
     """Train on the bundled corpus (plus --data files), save the model and put it in use."""
+    from bot.app.progress import working
     from bot.learn.retrain import base_corpus
     from classifier import registry
     from classifier.corpus import read_examples
@@ -103,7 +108,8 @@ def cmd_train(args: argparse.Namespace, config: Config) -> int:
     examples = base_corpus(config.corpus)
     for path in args.labelled or []:
         examples += read_examples(readable(path))
-    model = train(examples)
+    with working(f"training on {len(examples)} examples"):
+        model = train(examples)
     path = registry.save(config.models_dir, model, make_current=True)
     card = model.card
     cv = card["metrics"]["cross_validated"]
@@ -119,6 +125,7 @@ def cmd_train(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_evaluate(args: argparse.Namespace, config: Config) -> int:
     """Report precision, recall, F1, per language, confusion matrix, errors, keyword baselines, PR curve."""
+    from bot.app.progress import working
     from classifier.corpus import read_examples
     from classifier.evaluate import evaluate, format_report, plot_pr_curves
 
@@ -127,7 +134,8 @@ def cmd_evaluate(args: argparse.Namespace, config: Config) -> int:
     curves = []
     print(f"model {model.version}, threshold {model.threshold:.3f}\n")
     for path, examples in sets:
-        report = evaluate(model, examples, path.name)
+        with working(f"scoring {len(examples)} items of {path.name}"):
+            report = evaluate(model, examples, path.name)
         print(format_report(report, show_errors=args.errors))
         print()
         curves.append((path.stem, report.labels, report.scores))
