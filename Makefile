@@ -31,8 +31,9 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
-lock:                  ## re-pin requirements.lock after editing pyproject.toml
+lock:                  ## re-pin both locks after editing pyproject.toml (the runtime one is what Docker installs)
 	$(PYTHON) -m piptools compile -q --extra dev --generate-hashes --strip-extras -o requirements.lock pyproject.toml
+	$(PYTHON) -m piptools compile -q --generate-hashes --strip-extras -o requirements-runtime.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -107,3 +107,24 @@ def test_repository_feed_list_loads_from_the_checkout_and_fits_100_columns(tmp_p
     as_json = json.loads(tieswatch("feeds", "list", "--json", "--data", str(tmp_path / "d"), cwd=ROOT).stdout)
     assert as_json[0]["name"] == "ANSA Mondo" and as_json[0]["url"].startswith("https://")
     assert {"state", "next_attempt", "error_streak", "items_per_day"} <= set(as_json[0])
+
+
+def test_every_option_and_argument_says_what_it_is_for():
+    import argparse
+
+    from bot.app.cli import build_parser
+
+    def walk(parser: argparse.ArgumentParser, path: str):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from walk(sub, f"{path} {name}")
+            elif not isinstance(action, argparse._HelpAction):
+                yield path, action
+
+    silent = [
+        f"{path} {'/'.join(a.option_strings) or a.dest}" for path, a in walk(build_parser(), "tieswatch") if not a.help
+    ]
+    assert silent == []
+    version = tieswatch("--version", cwd=ROOT)
+    assert version.returncode == 0 and version.stdout.startswith("tieswatch ")

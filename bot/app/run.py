@@ -24,6 +24,7 @@ from bot.pipeline import Pipeline
 from bot.store import Store
 
 log = logging.getLogger(__name__)
+HEARTBEAT = "heartbeat"  # in the data directory, touched at every scheduler tick (at most 15 s apart)
 
 
 def poll_tick(pipeline: Pipeline) -> float:
@@ -90,7 +91,11 @@ async def serve(
         log.info("%d failing feeds are tried again now", retried)
     wake = asyncio.Event()
 
+    heartbeat = config.data_dir / HEARTBEAT
+
     async def poll() -> None:
+        with contextlib.suppress(OSError):  # `tieswatch health` (the Docker HEALTHCHECK) reads its age
+            heartbeat.touch()
         try:
             report = await pipeline.poll()
         except Exception:  # a bug must not end the bot: logged with its traceback, the next tick runs

@@ -19,6 +19,26 @@ def cmd_run(args: argparse.Namespace, config: Config) -> int:
     return run(config)
 
 
+def cmd_health(args: argparse.Namespace, config: Config) -> int:
+    """Exit 0 while a `tieswatch run` on this data directory is ticking (its heartbeat is recent), else 1."""
+    from bot.app.run import HEARTBEAT
+
+    path = config.data_dir / HEARTBEAT
+    try:
+        age = now().timestamp() - path.stat().st_mtime
+    except OSError:
+        print(f"tieswatch: no heartbeat in {config.data_dir}: is `tieswatch run` running on it?", file=sys.stderr)
+        return 1
+    if age > args.max_age:
+        print(
+            f"tieswatch: the last heartbeat is {age:.0f} s old (over {args.max_age:g} s): is the bot stuck?",
+            file=sys.stderr,
+        )
+        return 1
+    print(f"ok: the bot ticked {age:.0f} s ago")
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace, config: Config) -> int:
     """Sample feeds on loopback through the real pipeline, alerts printed; needs no token and no network."""
     from bot.app.demo import demo
@@ -102,6 +122,9 @@ def cmd_subscribers_remove(args: argparse.Namespace, config: Config) -> int:
 def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     r = sub.add_parser("run", parents=[common], help="run the bot (console alerts without TELEGRAM_BOT_TOKEN)")
     r.set_defaults(handler=cmd_run)
+    h = sub.add_parser("health", parents=[common], help="exit 0 while `tieswatch run` is alive (Docker HEALTHCHECK)")
+    h.add_argument("--max-age", type=float, default=120, metavar="SECONDS", help="oldest heartbeat still healthy")
+    h.set_defaults(handler=cmd_health)
     d = sub.add_parser("demo", parents=[common], help="sample feeds through the real pipeline, no network needed")
     d.set_defaults(handler=cmd_demo)
 
