@@ -128,3 +128,29 @@ def test_every_option_and_argument_says_what_it_is_for():
     assert silent == []
     version = tieswatch("--version", cwd=ROOT)
     assert version.returncode == 0 and version.stdout.startswith("tieswatch ")
+
+
+def test_progress_shows_on_a_terminal_and_never_in_a_pipe(server, tmp_path, trained_model_dir):
+    import pty
+
+    with_model(tmp_path / "d", trained_model_dir)
+    server.expect_request("/ok").respond_with_data(rss(2), content_type="application/rss+xml")
+    feeds = feeds_file(tmp_path, [("Good feed", server.url_for("/ok"))])
+    args = [sys.executable, "-m", "bot", "poll", "--once", "--feeds", str(feeds), "--data", str(tmp_path / "d")]
+    piped = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert piped.returncode == 0 and "polling" not in piped.stderr and "\r" not in piped.stderr
+    main, terminal = pty.openpty()
+    with subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=terminal) as process:
+        os.close(terminal)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            seen += chunk
+        assert process.wait(timeout=120) == 0
+    os.close(main)
+    assert b"polling" in seen and b"feed" in seen  # tqdm's bar: "polling: 100%|...| 1/1 feed"

@@ -61,6 +61,7 @@ def test_train_then_evaluate_reports_metrics_baselines_and_a_curve(tmp_path, sma
         "--data", str(tmp_path / "d"), "evaluate", "--data", str(labelled), "--png", str(png), cwd=tmp_path
     )
     assert report.returncode == 0, report.stderr
+    assert f"--data FILE is deprecated here, use --labelled {labelled}" in report.stderr  # the old form still works
     for expected in (
         "== mine.jsonl: 2 items",
         "keywords (English alert query)",
@@ -70,3 +71,5 @@ def test_train_then_evaluate_reports_metrics_baselines_and_a_curve(tmp_path, sma
     ):
         assert expected in report.stdout
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    again = tieswatch("evaluate", "--labelled", str(labelled), "--data", str(tmp_path / "d"), cwd=tmp_path)
+    assert again.returncode == 0 and "deprecated" not in again.stderr and "== mine.jsonl: 2 items" in again.stdout
