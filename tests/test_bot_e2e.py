@@ -131,7 +131,8 @@ async def test_settings_are_honoured_strict_hides_a_borderline_item_and_digest_b
         timeout=10,
     )
     edited = await emu.await_for(
-        lambda _: next(m for m in emu.sent(1202) if m["message_id"] == panel["message_id"] and m["edited"]), timeout=10
+        lambda _: next((m for m in emu.sent(1202) if m["message_id"] == panel["message_id"] and m["edited"]), None),
+        timeout=10,
     )
     assert "strict" in edited["text"]
 
