@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from classifier import registry  # noqa: E402
 from classifier.corpus import BUNDLED, bundled_examples  # noqa: E402
-from classifier.model import train  # noqa: E402
+from classifier.training import train  # noqa: E402
 
 
 def throughput(model, pairs: list[tuple[str, str]], batch: int = 512) -> float:

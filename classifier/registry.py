@@ -17,7 +17,8 @@ from pathlib import Path
 
 from bot.errors import NoModel
 from classifier.corpus import Example, bundled_examples
-from classifier.model import TiesModel, train
+from classifier.model import TiesModel
+from classifier.training import train
 
 log = logging.getLogger(__name__)
 

@@ -97,7 +97,7 @@ def cmd_train(args: argparse.Namespace, config: Config) -> int:
     """Train on the bundled corpus (plus --data files), save the model and put it in use."""
     from classifier import registry
     from classifier.corpus import bundled_examples, read_examples
-    from classifier.model import train
+    from classifier.training import train
 
     examples = bundled_examples()
     for path in args.labelled or []:
