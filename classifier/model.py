@@ -21,7 +21,7 @@ from classifier.embed import SentenceEmbedding
 from classifier.excerpt import Excerpt, excerpt
 from classifier.features import TiesFeatures, analyse
 from classifier.stack import StackedClassifier
-from classifier.why import plain_reason
+from classifier.why import explainable, reasons
 
 SENSITIVITIES = ("strict", "normal", "broad")
 
@@ -153,12 +153,13 @@ class TiesModel:
         matrix = features.transform_analysed(analyses)
         scores = self.lexical.named_steps["classifier"].predict_proba(matrix)[:, 1]
         if self.stack is not None:
-            scores = self.stack.combine(scores, [a.document for a in analyses])
+            found = [a.title_concepts.union(*a.sentence_concepts) for a in analyses]
+            scores = self.stack.combine(scores, [a.document for a in analyses], found)
         matrix = matrix.tocsr()
         out = []
         for i, a in enumerate(analyses):
-            why = self._why(matrix, i) if explain else ()
-            terms = [w for w in why if " " not in w]
+            why = self._why(matrix, i, a) if explain else ()
+            terms = list(why)
             out.append(
                 Prediction(
                     float(scores[i]),
@@ -169,31 +170,23 @@ class TiesModel:
             )
         return out
 
-    def _why(self, matrix: object, row: int, top: int = 4) -> tuple[str, ...]:
-        """The readable features that pushed this row's score up the most."""
+    def _why(self, matrix: object, row: int, analysis: object, top: int = 4) -> tuple[str, ...]:
+        """The reasons a reader would give, from the features that pushed this row's score up the most."""
         if self._explainer is None:
             coef = self.lexical.named_steps["classifier"].coef_[0]
-            names = self.lexical.named_steps["features"].get_feature_names_out()
-            readable = [plain_reason(*str(n).partition(":")[::2]) for n in names]
-            # Only features a reader understands, and only those that can raise a score, are worth a look.
-            self._explainer = (
-                coef,
-                np.array([r is not None and c > 0 for r, c in zip(readable, coef, strict=True)]),
-                readable,
-            )
-        coef, useful, readable = self._explainer
+            names = [
+                tuple(str(n).partition(":")[::2]) for n in self.lexical.named_steps["features"].get_feature_names_out()
+            ]
+            # Only features that can become a reason, and only those that can raise a score, are worth a look.
+            useful = np.array([explainable(*n) and c > 0 for n, c in zip(names, coef, strict=True)])
+            self._explainer = (coef, useful, names)
+        coef, useful, names = self._explainer
         start, end = matrix.indptr[row], matrix.indptr[row + 1]
         indices = matrix.indices[start:end]
         keep = useful[indices]
         indices, values = indices[keep], matrix.data[start:end][keep]
-        terms: list[str] = []
-        for j in np.argsort(-(values * coef[indices])):
-            term = readable[indices[j]]
-            if term.lower() not in {t.lower() for t in terms}:
-                terms.append(term)
-                if len(terms) >= top:
-                    break
-        return tuple(terms)
+        ranked = (names[indices[j]] for j in np.argsort(-(values * coef[indices])))
+        return reasons(ranked, analysis.document.title, analysis.document.sentences, top)
 
     # ------------------------------------------------------------ files
 

@@ -32,9 +32,13 @@ def _logit(p: np.ndarray) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def could_be_about_both(document: Document) -> bool:
-    """The lexicon finds North Korea and Russia (or its war) somewhere in the text."""
-    found = lexicon.concepts(document.title).union(*(lexicon.concepts(s) for s in document.sentences))
+def concepts_of(document: Document) -> set[str]:
+    """Every concept the lexicon finds in the title and the sentences."""
+    return lexicon.concepts(document.title).union(*(lexicon.concepts(s) for s in document.sentences))
+
+
+def could_be_about_both(found: set[str] | frozenset[str]) -> bool:
+    """The lexicon found North Korea and Russia (or its war) somewhere in the text."""
     return "DPRK" in found and bool(found & _RUSSIA_SIDE)
 
 
@@ -99,8 +103,13 @@ class StackedClassifier(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------ scoring
 
-    def _gated(self, lexical: np.ndarray, documents: Sequence[Document]) -> np.ndarray:
-        return np.array([p >= self.gate or could_be_about_both(d) for p, d in zip(lexical, documents, strict=True)])
+    def _gated(
+        self, lexical: np.ndarray, documents: Sequence[Document], found: Sequence[set[str]] | None = None
+    ) -> np.ndarray:
+        """Which texts are embedded: a lexical score at the gate, or the lexicon finding both countries."""
+        if found is None:
+            found = [concepts_of(d) if p < self.gate else set() for p, d in zip(lexical, documents, strict=True)]
+        return np.array([p >= self.gate or could_be_about_both(f) for p, f in zip(lexical, found, strict=True)])
 
     @staticmethod
     def _meta_features(lexical: np.ndarray, semantic: np.ndarray, documents: Sequence[Document]) -> np.ndarray:
@@ -108,10 +117,15 @@ class StackedClassifier(ClassifierMixin, BaseEstimator):
         s = _logit(semantic)
         return np.column_stack([_logit(lexical), s, s * ukrainian])
 
-    def combine(self, lexical: np.ndarray, documents: Sequence[Document]) -> np.ndarray:
-        """Final scores from the lexical scores: gated texts are embedded and stacked, the rest keep theirs."""
+    def combine(
+        self, lexical: np.ndarray, documents: Sequence[Document], found: Sequence[set[str]] | None = None
+    ) -> np.ndarray:
+        """Final scores from the lexical scores: gated texts are embedded and stacked, the rest keep theirs.
+
+        ``found``: each text's concepts, when the caller has them (the scorer does), so they are not looked
+        up twice."""
         scores = np.asarray(lexical, dtype=float).copy()
-        idx = np.flatnonzero(self._gated(scores, documents))
+        idx = np.flatnonzero(self._gated(scores, documents, found))
         if len(idx):
             picked = [documents[i] for i in idx]
             semantic = self.semantic_.predict_proba(self.embedding.transform_documents(picked))[:, 1]

