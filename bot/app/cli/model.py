@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import collections
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -33,6 +35,53 @@ def _prediction_json(item_id: object, prediction) -> str:
     )
 
 
+_MODEL_IN_WORKER: list = []  # the model a forked worker inherited from the parent
+
+
+def _score_batch(batch: list[tuple[object, tuple[str, str]]]) -> list[str]:
+    (model,) = _MODEL_IN_WORKER
+    predictions = model.predict([pair for _, pair in batch])
+    return [_prediction_json(item_id, p) for (item_id, _), p in zip(batch, predictions, strict=True)]
+
+
+class _InOrder:
+    """Scores batches in ``jobs`` worker processes and prints the results in input order.
+
+    The workers are forked once the model (and its embedding table) is loaded, so they start with it
+    instead of loading it again: both cores score, and start-up is paid once.
+    """
+
+    def __init__(self, model: object, jobs: int):
+        _MODEL_IN_WORKER[:] = [model]
+        self.jobs = jobs
+        self.pool = None
+        if jobs > 1:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"))
+        self.pending: collections.deque = collections.deque()
+
+    def submit(self, batch: list[tuple[object, tuple[str, str]]]) -> None:
+        if not batch:
+            return
+        if self.pool is None:
+            print("\n".join(_score_batch(batch)))
+            return
+        self.pending.append(self.pool.submit(_score_batch, list(batch)))
+        while len(self.pending) > 2 * self.jobs:  # a bounded window keeps memory flat on long inputs
+            print("\n".join(self.pending.popleft().result()))
+
+    def drain(self) -> None:
+        while self.pending:
+            print("\n".join(self.pending.popleft().result()))
+
+    def close(self) -> None:
+        self.drain()
+        if self.pool is not None:
+            self.pool.shutdown()
+
+
 def cmd_classify(args: argparse.Namespace, config: Config) -> int:
     """JSON Lines (or plain text files with --text) in, one JSON line per input out, in order."""
     from classifier.corpus import body_of, parse_records
@@ -59,24 +108,31 @@ def cmd_classify(args: argparse.Namespace, config: Config) -> int:
     label = "stdin" if source == "-" else source
     bad = 0
     batch: list[tuple[object, tuple[str, str]]] = []
+    if model.stack is not None:
+        from classifier.embed import encoder
+
+        encoder()  # loaded before the workers fork, so they share it
+    scorer = _InOrder(model, max(1, args.jobs))
 
     def flush() -> None:
-        predictions = model.predict([pair for _, pair in batch])
-        for (item_id, _), prediction in zip(batch, predictions, strict=True):
-            print(_prediction_json(item_id, prediction))
+        scorer.submit(batch)
         batch.clear()
 
-    with stream:
-        for n, record in parse_records(stream, need_label=False):
-            if isinstance(record, BadLine):
-                flush()  # keep the output in input order around the bad line
-                print(f"{label} line {n}: {record.reason}", file=sys.stderr)
-                bad += 1
-                continue
-            batch.append((record.get("id", n), (str(record.get("title") or ""), body_of(record))))
-            if len(batch) >= 512:
-                flush()
-        flush()
+    try:
+        with stream:
+            for n, record in parse_records(stream, need_label=False):
+                if isinstance(record, BadLine):
+                    flush()
+                    scorer.drain()  # keep the output in input order around the bad line
+                    print(f"{label} line {n}: {record.reason}", file=sys.stderr)
+                    bad += 1
+                    continue
+                batch.append((record.get("id", n), (str(record.get("title") or ""), body_of(record))))
+                if len(batch) >= 256:
+                    flush()
+            flush()
+    finally:
+        scorer.close()
     if bad:
         print(f"{bad} line(s) could not be classified", file=sys.stderr)
     return 1 if bad else 0
@@ -184,6 +240,13 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     c = sub.add_parser("classify", parents=[common], help="score JSON Lines (or text files) as relevant or not")
     c.add_argument("files", nargs="*", metavar="FILE", help="JSON Lines file (default: standard input)")
     c.add_argument("--text", action="store_true", help="FILEs are plain text: first line title, the rest body")
+    c.add_argument(
+        "--jobs",
+        type=int,
+        default=min(4, os.cpu_count() or 1),
+        metavar="N",
+        help="worker processes scoring JSON Lines (default: one per core, at most 4)",
+    )
     c.set_defaults(handler=cmd_classify)
 
     t = sub.add_parser("train", parents=[feeds_only], help="train the model on the bundled corpus and use it")
