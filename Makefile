@@ -9,8 +9,7 @@ STAMP  := $(VENV)/.installed
 run: $(STAMP)          ## run the bot (console alerts unless TELEGRAM_BOT_TOKEN is set)
 	$(BIN)/tieswatch run
 
-test: $(STAMP)         ## ruff, then the whole test suite
-	$(BIN)/ruff check .
+test: $(STAMP) lint    ## ruff (lint and format), then the whole test suite
 	$(BIN)/python -m pytest -q
 
 demo: $(STAMP)         ## bundled sample feeds on loopback, real pipeline, alerts printed
@@ -22,7 +21,7 @@ bench: $(STAMP)        ## benchmarks that print figures
 	$(BIN)/python benchmarks/fanout_bench.py
 	$(BIN)/python benchmarks/retrain_bench.py
 
-lint: $(STAMP)
+lint: $(STAMP)         ## ruff: lint and formatting
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
@@ -32,8 +31,9 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
 	touch $(STAMP)
 
-lock:                  ## re-pin requirements.lock after editing pyproject.toml
+lock:                  ## re-pin both locks after editing pyproject.toml (the runtime one is what Docker installs)
 	$(PYTHON) -m piptools compile -q --extra dev --generate-hashes --strip-extras -o requirements.lock pyproject.toml
+	$(PYTHON) -m piptools compile -q --generate-hashes --strip-extras -o requirements-runtime.lock pyproject.toml
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache build *.egg-info

@@ -31,6 +31,8 @@ class Config:
     pause_after: failures in a row after which a feed is paused and the admins told.
     retrain_days, retrain_labels: a scheduled retrain runs after this many days, or this many new labels.
     promote_margin: how much precision a retrained model may lose and still be promoted (F1 must not drop).
+    corpus: the labelled JSON Lines file (or folder of them) that training starts from; None: the bundled one.
+    min_interval: the shortest poll interval feeds.yaml may ask for, in seconds.
     """
 
     feeds_path: Path
@@ -49,6 +51,8 @@ class Config:
     retrain_days: float = 7.0
     retrain_labels: int = 50
     promote_margin: float = 0.02
+    corpus: Path | None = None
+    min_interval: int = 60
 
     @property
     def db_path(self) -> Path:
@@ -60,24 +64,28 @@ class Config:
         return self.data_dir / "models"
 
 
-def _int_env(env: Mapping[str, str], name: str, default: int) -> int:
+def _number_env(env: Mapping[str, str], name: str, default: float, kind: type, low: float, high: float) -> float:
+    """A number from the environment, refused (naming the variable and the range) when outside [low, high]."""
     raw = env.get(name)
-    if raw is None or raw == "":
+    if raw is None or raw.strip() == "":
         return default
     try:
-        return int(raw)
+        value = kind(raw)
     except ValueError:
-        raise ConfigError(f"{name} must be a whole number, not {raw!r}") from None
+        what = "a whole number" if kind is int else "a number"
+        raise ConfigError(f"{name} must be {what}, not {raw!r}") from None
+    if not low <= value <= high:  # NaN fails this too
+        bounds = f"at least {low:g}" if high >= 10**12 else f"between {low:g} and {high:g}"
+        raise ConfigError(f"{name} must be {bounds}, not {raw!r}")
+    return value
 
 
-def _float_env(env: Mapping[str, str], name: str, default: float) -> float:
-    raw = env.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return float(raw)
-    except ValueError:
-        raise ConfigError(f"{name} must be a number, not {raw!r}") from None
+def _int_env(env: Mapping[str, str], name: str, default: int, low: int = 1, high: int = 10**12) -> int:
+    return int(_number_env(env, name, default, int, low, high))
+
+
+def _float_env(env: Mapping[str, str], name: str, default: float, low: float, high: float) -> float:
+    return float(_number_env(env, name, default, float, low, high))
 
 
 def parse_admins(raw: str) -> frozenset[int]:
@@ -103,21 +111,23 @@ def load_config(
     api_url = (env.get("TELEGRAM_API_URL") or DEFAULT_API_URL).rstrip("/")
     if not api_url.startswith(("http://", "https://")):
         raise ConfigError(f"TELEGRAM_API_URL must start with http:// or https://, not {api_url!r}")
-    concurrency = _int_env(env, "TIESWATCH_CONCURRENCY", 20)
-    if concurrency < 1:
-        raise ConfigError("TIESWATCH_CONCURRENCY must be at least 1")
+    corpus = env.get("TIESWATCH_CORPUS") or None
+    if corpus is not None and not Path(corpus).exists():
+        raise ConfigError(f"TIESWATCH_CORPUS: {corpus} does not exist (a JSON Lines file or a folder of them)")
     return Config(
         feeds_path=feeds_path,
         data_dir=data_dir,
         telegram_token=env.get("TELEGRAM_BOT_TOKEN") or None,
         telegram_api_url=api_url,
         admins=parse_admins(env.get("TIESWATCH_ADMINS", "")),
-        concurrency=concurrency,
-        timeout=_float_env(env, "TIESWATCH_TIMEOUT", 20.0),
-        max_bytes=_int_env(env, "TIESWATCH_MAX_BYTES", 10 * 1024 * 1024),
-        first_poll_hours=_float_env(env, "TIESWATCH_FIRST_POLL_HOURS", 6.0),
+        concurrency=_int_env(env, "TIESWATCH_CONCURRENCY", 20, 1, 1000),
+        timeout=_float_env(env, "TIESWATCH_TIMEOUT", 20.0, 0.1, 3600),
+        max_bytes=_int_env(env, "TIESWATCH_MAX_BYTES", 10 * 1024 * 1024, 1024),
+        first_poll_hours=_float_env(env, "TIESWATCH_FIRST_POLL_HOURS", 6.0, 0, 24 * 365),
         pause_after=_int_env(env, "TIESWATCH_PAUSE_AFTER", 10),
-        retrain_days=_float_env(env, "TIESWATCH_RETRAIN_DAYS", 7.0),
+        retrain_days=_float_env(env, "TIESWATCH_RETRAIN_DAYS", 7.0, 0.01, 3650),
         retrain_labels=_int_env(env, "TIESWATCH_RETRAIN_LABELS", 50),
-        promote_margin=_float_env(env, "TIESWATCH_PROMOTE_MARGIN", 0.02),
+        promote_margin=_float_env(env, "TIESWATCH_PROMOTE_MARGIN", 0.02, 0, 1),
+        corpus=Path(corpus) if corpus else None,
+        min_interval=_int_env(env, "TIESWATCH_MIN_INTERVAL", 60, 1, 86400),
     )

@@ -52,12 +52,12 @@ class InputError(TieswatchError):
 
 
 class BadLine(InputError, ValueError):
-    """A JSON Lines record that cannot be used; ``line`` is 1-based."""
+    """A JSON Lines record that cannot be used; ``line`` is 1-based, ``source`` names the file when known."""
 
-    def __init__(self, line: int, reason: str):
+    def __init__(self, line: int, reason: str, source: str = ""):
         self.line = line
         self.reason = reason
-        super().__init__(f"line {line}: {reason}")
+        super().__init__(f"{source + ' ' if source else ''}line {line}: {reason}")
 
 
 class FeedError(TieswatchError):

@@ -45,6 +45,14 @@ class PollReport:
     def new_items(self) -> int:
         return sum(len(r.new_items) for r in self.results)
 
+    def summary(self) -> str:
+        """One line for the log after a poll round: what was polled, what failed, what it led to."""
+        failed = sum(1 for r in self.results if not r.ok)
+        return (
+            f"poll: {len(self.results)} feeds, {failed} failed, {self.new_items} new items, "
+            f"{len(self.alerts)} alerts, {self.queued} deliveries queued"
+        )
+
 
 def raise_alerts(
     store: Store,
@@ -101,23 +109,43 @@ class Pipeline:
         self.now = now
         self.last_poll: datetime | None = None
         self._feeds: list[Feed] = []
+        self._feeds_problem: str | None = None  # logged once per change, not at every poll
+        self._feed_errors: dict[str, str] = {}  # url -> the last error logged for it
 
     def feeds(self) -> list[Feed]:
         """feeds.yaml as it is now (edits are picked up at the next poll); the last good list if it broke."""
         try:
-            self._feeds = load_feeds(self.config.feeds_path)
+            self._feeds = load_feeds(self.config.feeds_path, self.config.min_interval)
         except TieswatchError as e:
             if not self._feeds:
                 raise
-            log.error("feeds.yaml cannot be used (%s); polling the last good list", e)
+            if str(e) != self._feeds_problem:
+                log.error("%s cannot be used (%s); polling the last good list", self.config.feeds_path, e)
+            self._feeds_problem = str(e)
+            return self._feeds
+        if self._feeds_problem is not None:
+            log.info("%s is usable again: %d feeds", self.config.feeds_path, len(self._feeds))
+            self._feeds_problem = None
         return self._feeds
 
-    async def poll(self, feeds: Sequence[Feed] | None = None, *, only_due: bool = True) -> PollReport:
-        """fetch | parse | store | classify | decide for the feeds that are due; queue the deliveries."""
+    async def poll(
+        self,
+        feeds: Sequence[Feed] | None = None,
+        *,
+        only_due: bool = True,
+        done: Callable[[FeedResult], None] | None = None,
+    ) -> PollReport:
+        """fetch | parse | store | classify | decide for the feeds that are due; queue the deliveries.
+        ``done`` hears of each feed as it finishes."""
         feeds = self.feeds() if feeds is None else feeds
         paused = self.store.paused_urls()
         results = await poll_feeds(
-            [f for f in feeds if f.url not in paused], self.store, self.config, now=self.now, only_due=only_due
+            [f for f in feeds if f.url not in paused],
+            self.store,
+            self.config,
+            now=self.now,
+            only_due=only_due,
+            done=done,
         )
         now = self.now()
         self.last_poll = now
@@ -135,12 +163,14 @@ class Pipeline:
         notices = []
         for r in results:
             if r.error:
-                log.warning("feed %s: %s", r.feed.name, r.error)
+                if self._feed_errors.get(r.feed.url) != r.error:  # once per change, not at every retry
+                    log.warning("feed %s: %s", r.feed.name, r.error)
+                self._feed_errors[r.feed.url] = r.error
                 notice = self._pause_if_hopeless(r, now)
                 if notice:
                     notices.append(notice)
-        if new_items:
-            log.info("%d new items, %d alerts, %d deliveries queued", len(new_items), len(alerts), queued)
+            elif self._feed_errors.pop(r.feed.url, None) is not None:
+                log.info("feed %s works again", r.feed.name)
         return PollReport(results, len(scores), alerts, queued, notices)
 
     def _pause_if_hopeless(self, result: FeedResult, now: datetime) -> str | None:

@@ -307,3 +307,4 @@ class Usefulness:
     last_error: str | None
     paused: bool
     last_success: datetime | None = field(default=None)
+    next_attempt: datetime | None = field(default=None)  # when the feed is polled next (later while it backs off)

@@ -42,6 +42,15 @@ def body_of(record: dict) -> str:
     return text or summary
 
 
+def has_lone_surrogate(record: object) -> bool:
+    """Whether a decoded JSON value holds text no file or database can store (``"\\ud800"`` alone)."""
+    try:
+        json.dumps(record, ensure_ascii=False).encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def parse_records(lines: Iterable[str], *, need_label: bool) -> Iterator[tuple[int, dict | BadLine]]:
     """(line number, record or BadLine) for every non-blank line."""
     for n, line in enumerate(lines, 1):
@@ -54,6 +63,9 @@ def parse_records(lines: Iterable[str], *, need_label: bool) -> Iterator[tuple[i
             continue
         if not isinstance(record, dict):
             yield n, BadLine(n, "expected a JSON object")
+            continue
+        if "\\u" in line and has_lone_surrogate(record):
+            yield n, BadLine(n, "holds a lone surrogate (an escape such as \\ud800 that is no character)")
             continue
         if not (str(record.get("title") or "").strip() or body_of(record)):
             yield n, BadLine(n, "needs a 'title', 'summary' or 'text'")
@@ -70,7 +82,7 @@ def read_examples(path: Path) -> list[Example]:
     with open(path, encoding="utf-8") as f:
         for n, record in parse_records(f, need_label=True):
             if isinstance(record, BadLine):
-                raise BadLine(record.line, f"{path.name}: {record.reason}")
+                raise BadLine(record.line, record.reason, path.name)
             out.append(
                 Example(
                     id=str(record.get("id", f"{path.stem}:{n}")),

@@ -68,8 +68,30 @@ def server():
 
 
 @pytest.fixture(scope="session")
+def small_examples():
+    """Every eighth example of the bundled corpus (all nine languages, both labels): enough for tests that
+    train a model but are not about its quality, in a fraction of the time."""
+    from classifier.corpus import bundled_examples
+
+    return bundled_examples()[::8]
+
+
+@pytest.fixture(scope="session")
+def small_corpus(small_examples, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``small_examples`` as a JSON Lines file, for TIESWATCH_CORPUS (what `train` and `retrain` start from)."""
+    import json
+
+    path = tmp_path_factory.mktemp("corpus") / "small.jsonl"
+    with path.open("w", encoding="utf-8") as f:
+        for e in small_examples:
+            f.write(json.dumps({"id": e.id, "lang": e.lang, "title": e.title, "text": e.body, "label": e.label}) + "\n")
+    return path
+
+
+@pytest.fixture(scope="session")
 def trained_model_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data directory whose model was trained once, on the bundled corpus, for the whole session."""
+    """A data directory whose model was trained once, on the bundled corpus, for the whole session: the model
+    the quality bar is measured on, copied by the tests that need a model in use."""
     from classifier import registry
 
     data = tmp_path_factory.mktemp("trained")

@@ -20,8 +20,8 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-async def world(tmp_path, trained_model_dir):
-    world, stop, task = await start_world(tmp_path, trained_model_dir, pause_after=2)
+async def world(tmp_path, trained_model_dir, small_corpus):
+    world, stop, task = await start_world(tmp_path, trained_model_dir, pause_after=2, corpus=small_corpus)
     world.emu.add_user(ADMIN, first_name="Admin")
     yield world
     await stop_world(world, stop, task)
@@ -49,14 +49,15 @@ async def test_admins_add_and_remove_feeds_and_the_running_bot_follows(world):
         ),
     )
     await admin_says(world, f"/addfeed {world.feeds.url('/second.xml')} en Second Wire", "Added Second Wire")
-    assert [f.name for f in load_feeds(world.config.feeds_path)] == ["Loopback Wire", "Second Wire"]
+    names = [f.name for f in load_feeds(world.config.feeds_path, world.config.min_interval)]
+    assert names == ["Loopback Wire", "Second Wire"]
     assert world.config.feeds_path.read_text().startswith("# the team's feeds")
     await world.emu.await_for(lambda _: world.sent_to(1601, "rocket launchers"), timeout=20)
 
     feeds = await admin_says(world, "/feeds", "Feeds")
     assert "Second Wire" in feeds["text"] and "/day" in feeds["text"]
     await admin_says(world, "/rmfeed Second Wire", "Removed Second Wire")
-    assert [f.name for f in load_feeds(world.config.feeds_path)] == ["Loopback Wire"]
+    assert [f.name for f in load_feeds(world.config.feeds_path, world.config.min_interval)] == ["Loopback Wire"]
     asked = len([r for r in world.feeds.requests if r[0] == "/second.xml"])
     await asyncio.sleep(3)  # several poll rounds: the removed feed is not asked again
     assert len([r for r in world.feeds.requests if r[0] == "/second.xml"]) == asked

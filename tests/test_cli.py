@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -66,7 +67,9 @@ def test_global_options_also_come_from_the_environment(server, tmp_path, trained
     listing = tieswatch("feeds", "list", cwd=tmp_path, env=env)
     assert listing.returncode == 0
     row = next(line for line in listing.stdout.splitlines() if line.startswith("Good feed"))
-    assert "ago" in row and server.url_for("/ok") in row
+    assert "ago" in row and row.split()[-2:] == ["in", "9m"]  # polled now, next try after its 10m interval
+    wide = tieswatch("feeds", "list", "--wide", cwd=tmp_path, env=env)
+    assert server.url_for("/ok") in next(line for line in wide.stdout.splitlines() if line.startswith("Good feed"))
 
 
 def test_feeds_check_says_what_works(server, tmp_path):
@@ -97,6 +100,57 @@ def test_a_wrong_command_answers_with_its_usage(tmp_path):
     assert result.returncode == 2 and "usage: tieswatch feeds" in result.stderr
 
 
-def test_repository_feed_list_loads_from_the_checkout():
-    result = tieswatch("feeds", "list", "--data", "/tmp/tieswatch-test-unused", cwd=ROOT)
+def test_repository_feed_list_loads_from_the_checkout_and_fits_100_columns(tmp_path):
+    result = tieswatch("feeds", "list", "--data", str(tmp_path / "d"), cwd=ROOT)
     assert result.returncode == 0 and "ANSA Mondo" in result.stdout
+    assert max(len(line) for line in result.stdout.splitlines()) <= 100
+    as_json = json.loads(tieswatch("feeds", "list", "--json", "--data", str(tmp_path / "d"), cwd=ROOT).stdout)
+    assert as_json[0]["name"] == "ANSA Mondo" and as_json[0]["url"].startswith("https://")
+    assert {"state", "next_attempt", "error_streak", "items_per_day"} <= set(as_json[0])
+
+
+def test_every_option_and_argument_says_what_it_is_for():
+    import argparse
+
+    from bot.app.cli import build_parser
+
+    def walk(parser: argparse.ArgumentParser, path: str):
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                for name, sub in action.choices.items():
+                    yield from walk(sub, f"{path} {name}")
+            elif not isinstance(action, argparse._HelpAction):
+                yield path, action
+
+    silent = [
+        f"{path} {'/'.join(a.option_strings) or a.dest}" for path, a in walk(build_parser(), "tieswatch") if not a.help
+    ]
+    assert silent == []
+    version = tieswatch("--version", cwd=ROOT)
+    assert version.returncode == 0 and version.stdout.startswith("tieswatch ")
+
+
+def test_progress_shows_on_a_terminal_and_never_in_a_pipe(server, tmp_path, trained_model_dir):
+    import pty
+
+    with_model(tmp_path / "d", trained_model_dir)
+    server.expect_request("/ok").respond_with_data(rss(2), content_type="application/rss+xml")
+    feeds = feeds_file(tmp_path, [("Good feed", server.url_for("/ok"))])
+    args = [sys.executable, "-m", "bot", "poll", "--once", "--feeds", str(feeds), "--data", str(tmp_path / "d")]
+    piped = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert piped.returncode == 0 and "polling" not in piped.stderr and "\r" not in piped.stderr
+    main, terminal = pty.openpty()
+    with subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=terminal) as process:
+        os.close(terminal)
+        seen = b""
+        while True:
+            try:
+                chunk = os.read(main, 4096)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            seen += chunk
+        assert process.wait(timeout=120) == 0
+    os.close(main)
+    assert b"polling" in seen and b"feed" in seen  # tqdm's bar: "polling: 100%|...| 1/1 feed"

@@ -57,9 +57,11 @@ def test_classify_text_files_first_line_title(tmp_path, trained_model_dir):
     assert missing.returncode == 1 and "nope.txt: cannot read" in missing.stderr
 
 
-def test_train_then_evaluate_reports_metrics_baselines_and_a_curve(tmp_path):
-    trained = tieswatch("--data", str(tmp_path / "d"), "train", cwd=tmp_path)
+def test_train_then_evaluate_reports_metrics_baselines_and_a_curve(tmp_path, small_corpus, small_examples):
+    env = {"TIESWATCH_CORPUS": str(small_corpus)}  # a small corpus: this test is about the commands, not quality
+    trained = tieswatch("--data", str(tmp_path / "d"), "train", cwd=tmp_path, env=env)
     assert trained.returncode == 0 and "now in use" in trained.stdout
+    assert f"{len(small_examples)} examples" in trained.stdout
     png = tmp_path / "pr.png"
     labelled = tmp_path / "mine.jsonl"
     labelled.write_text(
@@ -72,6 +74,7 @@ def test_train_then_evaluate_reports_metrics_baselines_and_a_curve(tmp_path):
         "--data", str(tmp_path / "d"), "evaluate", "--data", str(labelled), "--png", str(png), cwd=tmp_path
     )
     assert report.returncode == 0, report.stderr
+    assert f"--data FILE is deprecated here, use --labelled {labelled}" in report.stderr  # the old form still works
     for expected in (
         "== mine.jsonl: 2 items",
         "keywords (English alert query)",
@@ -81,3 +84,5 @@ def test_train_then_evaluate_reports_metrics_baselines_and_a_curve(tmp_path):
     ):
         assert expected in report.stdout
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    again = tieswatch("evaluate", "--labelled", str(labelled), "--data", str(tmp_path / "d"), cwd=tmp_path)
+    assert again.returncode == 0 and "deprecated" not in again.stderr and "== mine.jsonl: 2 items" in again.stdout

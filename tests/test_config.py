@@ -40,7 +40,14 @@ def test_the_token_never_shows_in_the_configs_repr():
     [
         ({"TIESWATCH_ADMINS": "alice"}, "TIESWATCH_ADMINS: 'alice' is not a Telegram user id"),
         ({"TIESWATCH_CONCURRENCY": "many"}, "TIESWATCH_CONCURRENCY must be a whole number"),
-        ({"TIESWATCH_CONCURRENCY": "0"}, "TIESWATCH_CONCURRENCY must be at least 1"),
+        ({"TIESWATCH_CONCURRENCY": "0"}, "TIESWATCH_CONCURRENCY must be between 1 and 1000, not '0'"),
+        ({"TIESWATCH_TIMEOUT": "-1"}, "TIESWATCH_TIMEOUT must be between 0.1 and 3600, not '-1'"),
+        ({"TIESWATCH_TIMEOUT": "nan"}, "TIESWATCH_TIMEOUT must be between"),
+        ({"TIESWATCH_MAX_BYTES": "0"}, "TIESWATCH_MAX_BYTES must be at least 1024"),
+        ({"TIESWATCH_PAUSE_AFTER": "0"}, "TIESWATCH_PAUSE_AFTER must be at least 1"),
+        ({"TIESWATCH_PROMOTE_MARGIN": "2"}, "TIESWATCH_PROMOTE_MARGIN must be between 0 and 1"),
+        ({"TIESWATCH_MIN_INTERVAL": "0"}, "TIESWATCH_MIN_INTERVAL must be between 1 and 86400"),
+        ({"TIESWATCH_CORPUS": "/nonexistent/c.jsonl"}, "TIESWATCH_CORPUS: /nonexistent/c.jsonl does not exist"),
         ({"TELEGRAM_API_URL": "ftp://x"}, "TELEGRAM_API_URL must start with http:// or https://"),
     ],
 )

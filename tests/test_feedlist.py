@@ -123,3 +123,40 @@ def test_a_failing_feed_is_paused_once_and_resumed(tmp_path, trained_model_dir):
         poll()
         assert len([r for r in srv.requests if r[0] == "/missing.xml"]) == asked + 1
         store.close()
+
+
+def test_a_feed_failing_again_and_again_is_logged_once_per_change_with_a_summary_each_round(
+    tmp_path, trained_model_dir, caplog
+):
+    import logging
+    import shutil
+
+    with FeedServer() as srv:
+        feeds = tmp_path / "feeds.yaml"
+        feeds.write_text(f"feeds:\n  - name: Flaky\n    url: {srv.url('/f.xml')}\n    language: en\n")
+        data = tmp_path / "data"
+        shutil.copytree(trained_model_dir / "models", data / "models")
+        config = Config(feeds_path=feeds, data_dir=data, pause_after=100)
+        store = Store.open(config.db_path)
+        clock = [datetime.now(UTC)]
+        pipeline = Pipeline(config, store, Classifier(config.models_dir), sink=None, now=lambda: clock[0])
+
+        def poll():
+            clock[0] += timedelta(days=1)
+            return asyncio.run(pipeline.poll())
+
+        with caplog.at_level(logging.INFO, logger="bot"):
+            reports = [poll() for _ in range(3)]
+            srv.put("/f.xml", rss(1, "back"))
+            reports.append(poll())
+            feeds.write_text("feeds: [broken\n")
+            for _ in range(3):
+                pipeline.feeds()
+        store.close()
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert len([w for w in warnings if w.startswith("feed Flaky:")]) == 1  # three failures, one line
+    assert any("feed Flaky works again" in r.getMessage() for r in caplog.records)
+    assert [r.summary().split(",")[1].strip() for r in reports] == ["1 failed"] * 3 + ["0 failed"]
+    assert "poll: 1 feeds, 0 failed, 1 new items" in reports[-1].summary()
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR and "cannot be used" in r.getMessage()]
+    assert len(errors) == 1  # a broken feeds.yaml is said once, not at every poll

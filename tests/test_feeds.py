@@ -8,7 +8,8 @@ import pytest
 from conftest import ROOT
 
 from bot.errors import ConfigError, FeedsFileError
-from bot.ingest.feeds_yaml import add_feed, load_feeds, parse_duration, remove_feed
+from bot.ingest.feeds_edit import add_feed, remove_feed
+from bot.ingest.feeds_yaml import check_interval, language_code, load_feeds, parse_duration
 from bot.types import Feed
 
 GOOD = """\
@@ -106,3 +107,72 @@ def test_the_shipped_feed_list_is_valid_and_broad():
     assert len(feeds) >= 15
     langs = {f.language for f in feeds}
     assert {"it", "en"} <= langs and len(langs - {"it", "en"}) >= 3
+
+
+LAYOUT = """\
+# our feeds
+feeds:
+  # --- Italian
+  - name: ANSA
+    url: https://www.ansa.it/mondo.xml   # the world desk
+    language: it
+    interval: 15m
+
+  # --- English
+  - name: "BBC: World, with a name long enough that a YAML library would happily wrap it onto two lines"
+    url: 'https://feeds.bbci.co.uk/news/world/rss.xml?with=a&rather=long&query=string&that=goes&on=and&on=1'
+    language: en
+  - name: Daily NK
+    url: https://www.dailynk.com/english/feed/
+    language: en
+# the end
+"""
+
+
+def test_an_edit_changes_only_the_lines_of_its_entry(tmp_path):
+    path = write(tmp_path, LAYOUT)
+    add_feed(path, Feed("Meduza: Русская служба", "https://meduza.io/rss/all", "ru", 1800))
+    after_add = path.read_text(encoding="utf-8")
+    lines = LAYOUT.splitlines(keepends=True)
+    assert after_add.startswith("".join(lines[:-1]))  # every line before stays byte for byte
+    assert after_add.endswith("# the end\n")
+    assert [f.name for f in load_feeds(path)][-1] == "Meduza: Русская служба"
+    remove_feed(path, "ansa")
+    assert path.read_text(encoding="utf-8") == after_add.replace(
+        "  - name: ANSA\n    url: https://www.ansa.it/mondo.xml   # the world desk\n    language: it\n"
+        "    interval: 15m\n",
+        "",
+    )  # the section comments around it stay, and so does the long entry, unwrapped
+    assert [p.name for p in tmp_path.iterdir()] == ["feeds.yaml"]  # no temporary file left behind
+
+
+def test_a_flow_style_list_is_still_edited_correctly(tmp_path):
+    path = write(tmp_path, "feeds: [{name: A, url: 'https://a.org/f', language: en}]\n")
+    add_feed(path, Feed("B", "https://b.org/f", "de"))
+    remove_feed(path, "A")
+    assert [(f.name, f.language) for f in load_feeds(path)] == [("B", "de")]
+
+
+def test_an_empty_or_missing_list_gets_its_first_entry(tmp_path):
+    path = write(tmp_path, "# nothing yet\n")
+    add_feed(path, Feed("A", "https://a.org/f", "en"))
+    assert path.read_text().startswith("# nothing yet\nfeeds:\n")
+    add_feed(tmp_path / "new.yaml", Feed("B", "https://b.org/f", "en", 120))
+    assert [(f.name, f.interval) for f in load_feeds(tmp_path / "new.yaml")] == [("B", 120)]
+
+
+def test_values_are_checked_where_they_enter(tmp_path):
+    path = write(tmp_path, GOOD)
+    with pytest.raises(ConfigError, match="named 'bbc' is already"):
+        add_feed(path, Feed("bbc", "https://other.org/f", "en"))
+    with pytest.raises(ConfigError, match="ISO 639-1"):
+        add_feed(path, Feed("X", "https://other.org/f", "english"))
+    with pytest.raises(ConfigError, match="between 1m and 1d"):
+        add_feed(path, Feed("X", "https://other.org/f", "en", 5))
+    add_feed(path, Feed("X", "https://other.org/f", "en", 5), min_interval=1)  # feeds we serve ourselves
+    assert load_feeds(path, min_interval=1)[-1].interval == 5
+    with pytest.raises(FeedsFileError, match="not 5s"):
+        load_feeds(path)
+    assert language_code("EN-us") == "en" and check_interval("1d") == 86400
+    with pytest.raises(ValueError, match="between 1m and 1d, not 2d"):
+        check_interval("2d")

@@ -162,6 +162,7 @@ def test_failures_back_off_exponentially_and_reset_on_success(server, config, st
     t0 = datetime(2025, 1, 1, tzinfo=UTC)
     run(poll_feeds([feed], store, config, now=lambda: t0))
     first_wait = store.feed_state(feed.url).next_attempt - t0
+    assert first_wait == timedelta(seconds=60)  # the first retry after one interval, not two
     # not yet due: skipped, and the server is not asked
     assert run(poll_feeds([feed], store, config, now=lambda: t0 + timedelta(seconds=10), only_due=True)) == []
     t1 = t0 + first_wait
@@ -179,6 +180,11 @@ def test_backoff_is_capped():
     now = datetime(2025, 1, 1, tzinfo=UTC)
     assert next_attempt(feed, 30, now, cap=3600) - now == timedelta(hours=1)
     assert next_attempt(feed, 0, now, cap=3600) - now == timedelta(minutes=10)
+    assert [next_attempt(feed, n, now, cap=3600) - now for n in (1, 2, 3)] == [
+        timedelta(minutes=10),
+        timedelta(minutes=20),
+        timedelta(minutes=40),
+    ]
 
 
 def test_first_poll_is_marked(server, config, store):

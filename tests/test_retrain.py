@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from datetime import UTC, datetime, timedelta
 
@@ -37,7 +38,9 @@ def test_promotion_rule():
     assert not decide_promotion(None, None, margin=0.02, force=False)[0]
 
 
-def test_a_worse_candidate_is_refused_and_a_better_one_promoted_then_rolled_back(tmp_path, trained_model_dir):
+def test_a_worse_candidate_is_refused_and_a_better_one_promoted_then_rolled_back(
+    tmp_path, trained_model_dir, small_examples
+):
     models = tmp_path / "data" / "models"
     shutil.copytree(trained_model_dir / "models", models)
     good = registry.current_version(models)
@@ -50,7 +53,7 @@ def test_a_worse_candidate_is_refused_and_a_better_one_promoted_then_rolled_back
         for example in train_part:
             item_id = example.id.removeprefix("label:")
             label_item(store, item_id, 7, 7, 1 - example.label, "command", True, NOW + timedelta(hours=1))
-        refused = retrain(store, models, tmp_path / "reports", NOW)
+        refused = retrain(store, models, tmp_path / "reports", NOW, base=small_examples)
     finally:
         store.close()
     assert not refused.promoted, refused.text()
@@ -63,7 +66,7 @@ def test_a_worse_candidate_is_refused_and_a_better_one_promoted_then_rolled_back
     registry.save(models, weak, make_current=True)
     store = labelled_store(tmp_path / "careful.db")
     try:
-        better = retrain(store, models, tmp_path / "reports", NOW)
+        better = retrain(store, models, tmp_path / "reports", NOW, base=small_examples)
     finally:
         store.close()
     assert better.promoted, better.text()
@@ -102,13 +105,16 @@ def test_the_retrain_schedule(tmp_path):
         store.close()
 
 
-def test_cli_retrain_prints_the_report(tmp_path, trained_model_dir):
+def test_cli_retrain_prints_the_report(tmp_path, trained_model_dir, small_corpus):
     shutil.copytree(trained_model_dir / "models", tmp_path / "data" / "models")
     imported = tieswatch("labels", "import", str(DATA / "labels.jsonl"), "--data", str(tmp_path / "data"), cwd=tmp_path)
     assert imported.returncode == 0 and "labels imported" in imported.stdout
     exported = tieswatch("labels", "export", "--data", str(tmp_path / "data"), cwd=tmp_path)
     assert len(exported.stdout.splitlines()) >= 200
-    report = tieswatch("retrain", "--data", str(tmp_path / "data"), cwd=tmp_path)
+    env = {"TIESWATCH_CORPUS": str(small_corpus)}
+    report = tieswatch("retrain", "--data", str(tmp_path / "data"), cwd=tmp_path, env=env)
     assert report.returncode == 0
     assert "Retrain: candidate" in report.stdout and "held-out labelled items" in report.stdout
     assert "promoted" in report.stdout.lower()
+    trained, from_labels = map(int, re.search(r"trained on (\d+) examples \((\d+) from labels", report.stdout).groups())
+    assert trained - from_labels == len(small_corpus.read_text().splitlines())  # TIESWATCH_CORPUS, then the labels

@@ -5,4 +5,5 @@ telegram/       the Telegram edge: wiring, sink, handlers for users, settings an
 run.py          tieswatch run: scheduler, pipeline, outbox, Telegram or the terminal
 admin_tasks.py  retrain in a worker thread, tell the admins
 demo.py         tieswatch demo: sample feeds on loopback through the real pipeline
+progress.py     progress bars on long work (tqdm), drawn only on a terminal
 """

@@ -15,7 +15,7 @@ from bot.config import Config
 from bot.deliver.console import CONSOLE_CHAT
 from bot.deliver.render import esc
 from bot.errors import DeliveryError
-from bot.learn.retrain import RetrainReport, retrain, retrain_due
+from bot.learn.retrain import RetrainReport, base_corpus, retrain, retrain_due
 from bot.pipeline import Pipeline
 from bot.store import Store
 
@@ -57,6 +57,7 @@ class AdminTasks:
                         force=force,
                         margin=self.config.promote_margin,
                         trigger=trigger,
+                        base=base_corpus(self.config.corpus),
                     )
                 finally:
                     store.close()

@@ -167,8 +167,8 @@ def demo(config: Config, stream: TextIO | None = None) -> int:
             feeds_yaml = Path(tmp) / "feeds.yaml"
             feeds_yaml.write_text(
                 "feeds:\n"
-                f"  - name: Demo Wire\n    url: {server.url('/wire.xml')}\n    language: en\n    interval: 1s\n"
-                f"  - name: Demo Italia\n    url: {server.url('/italia.xml')}\n    language: it\n    interval: 1s\n"
+                f"  - name: Demo Wire\n    url: {server.url('/wire.xml')}\n    language: en\n"
+                f"  - name: Demo Italia\n    url: {server.url('/italia.xml')}\n    language: it\n"
             )
             # The demo's items live in a scratch database; the model is the real one of the data directory.
             store = Store.open(Path(tmp) / "demo.db")

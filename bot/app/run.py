@@ -24,6 +24,7 @@ from bot.pipeline import Pipeline
 from bot.store import Store
 
 log = logging.getLogger(__name__)
+HEARTBEAT = "heartbeat"  # in the data directory, touched at every scheduler tick (at most 15 s apart)
 
 
 def poll_tick(pipeline: Pipeline) -> float:
@@ -85,14 +86,23 @@ async def serve(
         config.data_dir,
     )
 
+    retried = store.retry_failing_now(now)
+    if retried:  # a restart is often the fix (the network is back): do not wait out the backoff
+        log.info("%d failing feeds are tried again now", retried)
     wake = asyncio.Event()
 
+    heartbeat = config.data_dir / HEARTBEAT
+
     async def poll() -> None:
+        with contextlib.suppress(OSError):  # `tieswatch health` (the Docker HEALTHCHECK) reads its age
+            heartbeat.touch()
         try:
             report = await pipeline.poll()
         except Exception:  # a bug must not end the bot: logged with its traceback, the next tick runs
             log.exception("poll failed; the next one will try again")
             return
+        if report.results:  # a round in which some feed was due
+            log.info("%s", report.summary())
         if report.queued:
             wake.set()
         for notice in report.notices:

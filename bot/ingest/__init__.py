@@ -1,6 +1,7 @@
 """Ingest: feeds.yaml → fetch (conditional GET) → parse and normalise → items, every feed on its own.
 
-feeds_yaml.py  the feed list, validated by line and edited in place
+feeds_yaml.py  the feed list, validated by line: urls, unique names, ISO 639-1 languages, intervals
+feeds_edit.py  adding and removing entries: only their lines change, written atomically
 fetch.py       one conditional GET per feed, with every limit
 parse.py       feed bytes → Item records with stable ids and plain text
 poll.py        fetch | parse | store for each feed; a failing feed is a value, and backs off

@@ -21,10 +21,12 @@ from bot.types import Feed, FeedResult, FetchRecord, Item
 
 
 def next_attempt(feed: Feed, error_streak: int, now: datetime, cap: float) -> datetime:
-    """When to poll again: the feed's interval, doubled for each failure in a row, never beyond ``cap``."""
+    """When to poll again: after the feed's interval, and after a failure the first retry comes after one
+    interval too (a network back in a minute is noticed in a minute); each further failure in a row
+    doubles the wait, never beyond ``cap``."""
     if error_streak <= 0:
         return now + timedelta(seconds=feed.interval)
-    delay = min(cap, feed.interval * 2 ** min(error_streak, 20))
+    delay = min(cap, feed.interval * 2 ** min(error_streak - 1, 20))
     return now + timedelta(seconds=max(delay, feed.interval))
 
 
@@ -83,10 +85,12 @@ async def poll_feeds(
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
     client: httpx.AsyncClient | None = None,
     only_due: bool = False,
+    done: Callable[[FeedResult], None] | None = None,
 ) -> list[FeedResult]:
     """Poll ``feeds`` at most ``config.concurrency`` at a time; results come back in the feeds' order.
 
-    With ``only_due`` a feed still backing off (or not yet at its interval) is skipped.
+    With ``only_due`` a feed still backing off (or not yet at its interval) is skipped. ``done`` is told of
+    each feed as it finishes (progress bars).
     """
     store.sync_feeds(feeds, now())
     if only_due:
@@ -95,7 +99,10 @@ async def poll_feeds(
 
     async def one(feed: Feed, client: httpx.AsyncClient) -> FeedResult:
         async with limit:
-            return await poll_feed(feed, client, store, config, now())
+            result = await poll_feed(feed, client, store, config, now())
+        if done is not None:
+            done(result)
+        return result
 
     if client is not None:
         return list(await asyncio.gather(*(one(f, client) for f in feeds)))

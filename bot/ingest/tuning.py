@@ -10,9 +10,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from bot.config import Config
-from bot.errors import ConfigError
+from bot.errors import ConfigError, UsageError
 from bot.ingest.discover import discover
-from bot.ingest.feeds_yaml import add_feed, find_feed, load_feeds, remove_feed
+from bot.ingest.feeds_edit import add_feed, add_feeds, remove_feed
+from bot.ingest.feeds_yaml import check_interval, find_feed, format_duration, language_code, load_feeds
 from bot.ingest.opml import read_opml
 from bot.store import Store
 from bot.types import DEFAULT_INTERVAL, Feed, Usefulness, from_iso
@@ -22,45 +23,71 @@ async def add(
     config: Config, url: str, name: str | None = None, language: str | None = None, interval: int | None = None
 ) -> tuple[Feed, int]:
     """Validate ``url`` by fetching it once and append it to feeds.yaml; return the feed and its item count."""
+    try:  # the person's own values are checked before anything is fetched
+        if language:
+            language = language_code(language)
+        if interval is not None:
+            check_interval(format_duration(interval), config.min_interval)
+    except ValueError as e:
+        raise UsageError(str(e)) from None
     feed_url, parsed = await discover(config, url)
-    language = (language or parsed.language or "").lower()
     if not language:
-        raise ConfigError(f"{feed_url} does not say its language: give one (--lang it, /addfeed URL it)")
+        try:
+            language = language_code(parsed.language or "")
+        except ValueError:
+            said = f"says '{parsed.language}'" if parsed.language else "does not say its language"
+            raise ConfigError(f"{feed_url} {said}: give its ISO 639-1 code (--lang it, /addfeed URL it)") from None
     feed = Feed(name or parsed.title or feed_url, feed_url, language, interval or DEFAULT_INTERVAL)
-    add_feed(config.feeds_path, feed)
+    add_feed(config.feeds_path, feed, config.min_interval)
     return feed, len(parsed.items)
 
 
 def find(config: Config, which: str) -> Feed:
-    return find_feed(config.feeds_path, which)[1]
+    """The feed of feeds.yaml whose url or name is ``which``."""
+    return find_feed(config.feeds_path, which, config.min_interval)[1]
 
 
 def remove(config: Config, which: str) -> Feed:
-    return remove_feed(config.feeds_path, which)
+    """Take the feed whose url or name is ``which`` out of feeds.yaml."""
+    return remove_feed(config.feeds_path, which, config.min_interval)
 
 
-def resume(config: Config, store: Store, which: str, now: datetime) -> Feed:
+def resume(config: Config, store: Store, which: str, now: datetime) -> tuple[Feed, bool]:
+    """Poll a paused feed again from the next round; return it and whether it was paused at all."""
     feed = find(config, which)
+    if feed.url not in store.paused_urls():
+        return feed, False
     store.resume_feed(feed.url, now)
-    return feed
+    return feed, True
 
 
 def import_opml(config: Config, path: Path, language: str | None = None) -> tuple[list[Feed], list[str]]:
-    """Add every feed of an OPML file not yet listed; return the added feeds and the problems found."""
+    """Add every usable feed of an OPML file not yet listed, in one write; return them and the problems found.
+
+    A bad outline is reported with its line and the others are added all the same; nothing is written when
+    the file is not an OPML feed list at all."""
+    if language:
+        try:
+            language = language_code(language)
+        except ValueError as e:
+            raise UsageError(f"--lang: {e}") from None
     feeds, problems = read_opml(path, language)
-    known = {f.url for f in load_feeds(config.feeds_path)} if config.feeds_path.exists() else set()
+    known = {f.url: f for f in load_feeds(config.feeds_path, config.min_interval)} if config.feeds_path.exists() else {}
+    names = {f.name.lower() for f in known.values()}
     added = []
     for feed in feeds:
+        where = f"{path.name} line {feed.line}"
         if feed.url in known:
-            problems.append(f"{path.name} line {feed.line}: {feed.url} is already in {config.feeds_path.name}")
+            problems.append(f"{where}: {feed.url} is already in {config.feeds_path.name}")
             continue
-        try:
-            add_feed(config.feeds_path, replace(feed, line=0))
-        except ConfigError as e:
-            problems.append(f"{path.name} line {feed.line}: {e}")
+        if feed.name.lower() in names:
+            problems.append(f"{where}: a feed named '{feed.name}' is already in {config.feeds_path.name}")
             continue
-        known.add(feed.url)
+        known[feed.url] = feed
+        names.add(feed.name.lower())
         added.append(feed)
+    if added:
+        add_feeds(config.feeds_path, [replace(f, line=0) for f in added], config.min_interval)
     return added, problems
 
 
@@ -83,6 +110,7 @@ def usefulness(store: Store, feeds: list[Feed], now: datetime, days: int = 30) -
                 h.get("last_error"),
                 bool(h.get("paused_at")),
                 from_iso(h.get("last_success")),
+                from_iso(h.get("next_attempt")),
             )
         )
     return out

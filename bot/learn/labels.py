@@ -15,11 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from bot.errors import InputError
 from bot.ingest.parse import canonical_link, safe_link
 from bot.learn.score import item_text
 from bot.store import Store
 from bot.types import Item, ReviewItem
-from classifier.corpus import Example
+from classifier.corpus import Example, has_lone_surrogate
 
 CLI_USER = 0  # labels typed or imported on the command line; the operator counts as an admin
 LABEL_SOURCES = ("button", "command", "import", "review")
@@ -93,7 +94,12 @@ def review_next(store: Store, threshold: float, now: datetime, days: int = 14) -
 
 def _rows(path: Path) -> Iterator[tuple[int, dict | str]]:
     """(line number, row or the reason it is unusable) for a CSV or JSON Lines file."""
-    text = path.read_text(encoding="utf-8-sig")
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: not UTF-8 text; labels come as CSV or JSON Lines") from None
+    except OSError as e:
+        raise InputError(f"{path}: cannot read ({e.strerror})") from None
     first = next((line for line in text.splitlines() if line.strip()), "")
     if path.suffix.lower() in (".jsonl", ".json", ".ndjson") or first.lstrip().startswith("{"):
         for n, line in enumerate(text.splitlines(), 1):
@@ -104,22 +110,33 @@ def _rows(path: Path) -> Iterator[tuple[int, dict | str]]:
             except json.JSONDecodeError as e:
                 yield n, f"not valid JSON ({e.msg})"
                 continue
-            yield n, row if isinstance(row, dict) else "expected a JSON object"
+            if not isinstance(row, dict):
+                yield n, "expected a JSON object"
+            elif "\\u" in line and has_lone_surrogate(row):
+                yield n, "holds a lone surrogate (an escape such as \\ud800 that is no character)"
+            else:
+                yield n, row
         return
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames or not ({"link", "id"} & {f.strip().lower() for f in reader.fieldnames}):
         yield 1, "the CSV header needs a 'link' or 'id' column and a 'label' column"
         return
     for row in reader:
+        if None in row:  # DictReader files the surplus cells under None
+            yield reader.line_num, f"more columns than the header ({len(reader.fieldnames)}): quote cells with commas"
+            continue
         yield reader.line_num, {(k or "").strip().lower(): (v or "").strip() for k, v in row.items()}
 
 
 def import_labels(store: Store, path: Path, now: datetime, user_id: int = CLI_USER) -> ImportReport:
     """Import labels from CSV or JSON Lines (link or id, label; title and summary for unseen items).
 
-    Every bad row is reported with its line number; the good rows are imported all the same.
+    Every bad row is reported with its line number; the good rows are written all the same, in one
+    transaction (an import that stops half way writes nothing).
     """
     report = ImportReport()
+    new_items: dict[str, Item] = {}
+    labels: dict[str, int] = {}
     for n, row in _rows(path):
         where = f"{path.name} line {n}"
         if isinstance(row, str):
@@ -133,7 +150,7 @@ def import_labels(store: Store, path: Path, now: datetime, user_id: int = CLI_US
         if not key:
             report.errors.append(f"{where}: needs a 'link' or an 'id'")
             continue
-        item = store.find_item(key)
+        item = new_items.get(key) or store.find_item(key)
         if item is None and safe_link(key):
             item = store.find_item(canonical_link(key))
         if item is None:
@@ -144,9 +161,10 @@ def import_labels(store: Store, path: Path, now: datetime, user_id: int = CLI_US
                 )
                 continue
             item = _imported_item(key, title, str(row.get("summary") or ""), str(row.get("lang") or ""), now)
-            report.created_items += len(store.add_items([item]))
-        label_item(store, item.id, user_id, None, label, "import", True, now)
+            new_items[key] = item
+        labels[item.id] = label
         report.imported += 1
+    report.created_items = store.import_labels(list(new_items.values()), labels, user_id, now)
     return report
 
 

@@ -13,11 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.errors import InputError
 from bot.learn import labels
 from bot.store import Store
 from bot.types import iso
 from classifier import registry
-from classifier.corpus import Example, bundled_examples
+from classifier.corpus import Example, bundled_examples, read_examples
 from classifier.evaluate import Scores, average_precision_of, plot_pr_curves
 from classifier.model import TiesModel
 from classifier.training import train
@@ -96,6 +97,18 @@ def decide_promotion(
 def _scores(model: TiesModel, holdout: Sequence[Example]) -> tuple[Scores, list[float]]:
     p = model.predict_proba([(e.title, e.body) for e in holdout])
     return Scores.of([e.label for e in holdout], p >= model.threshold), list(p)
+
+
+def base_corpus(path: Path | None) -> list[Example]:
+    """The examples training starts from: the bundled corpus, or the JSON Lines file (or folder of them) at
+    ``path`` (``TIESWATCH_CORPUS``)."""
+    if path is None:
+        return bundled_examples()
+    files = sorted(path.glob("*.jsonl")) if path.is_dir() else [path]
+    examples = [e for f in files for e in read_examples(f)]
+    if not examples:
+        raise InputError(f"{path}: no labelled examples to train on (TIESWATCH_CORPUS names JSON Lines files)")
+    return examples
 
 
 def retrain(

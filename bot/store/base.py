@@ -10,6 +10,7 @@ from typing import Self
 
 import sqlite_utils
 
+from bot.errors import ConfigError
 from bot.store.migrations import MIGRATIONS
 from bot.types import iso
 
@@ -22,9 +23,25 @@ class StoreBase:
 
     @classmethod
     def open(cls, path: str | Path, migrations: Iterable[tuple[str, Callable]] | None = None) -> Self:
+        """Open (creating it and its folder if need be) and migrate the database; ``":memory:"`` for none.
+
+        A folder or file that cannot be used is a ConfigError naming it and what to do."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+        try:
+            if str(path) != ":memory:":
+                if path.parent.exists() and not path.parent.is_dir():
+                    raise ConfigError(f"{path.parent} is a file, not a folder: give --data DIR (or TIESWATCH_DATA)")
+                path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+            return cls._migrated(conn, migrations)
+        except (OSError, sqlite3.Error) as e:
+            reason = getattr(e, "strerror", None) or str(e)
+            raise ConfigError(
+                f"cannot use {path} ({reason}): give --data DIR (or TIESWATCH_DATA) a folder you can write"
+            ) from None
+
+    @classmethod
+    def _migrated(cls, conn: sqlite3.Connection, migrations: Iterable[tuple[str, Callable]] | None) -> Self:
         conn.execute("PRAGMA busy_timeout = 30000")
         conn.execute("PRAGMA foreign_keys = ON")
         db = sqlite_utils.Database(conn)

@@ -90,6 +90,14 @@ class FeedsMixin(StoreBase):
             )
         return bool(cur.rowcount)
 
+    def retry_failing_now(self, now: datetime) -> int:
+        """Make every failing feed that is not paused due at once (its streak stays); return how many."""
+        with self.db.conn:
+            cur = self.db.conn.execute(
+                "UPDATE feeds SET next_attempt = ? WHERE error_streak > 0 AND paused_at IS NULL", (iso(now),)
+            )
+        return cur.rowcount
+
     def paused_urls(self) -> set[str]:
         return {r["url"] for r in self.db.query("SELECT url FROM feeds WHERE paused_at IS NOT NULL")}
 

@@ -46,27 +46,31 @@ class ItemsMixin(StoreBase):
         items = list(items)
         if not items:
             return []
-        new: list[Item] = []
         with self.db.conn:
-            for item in items:
-                cur = self.db.conn.execute(
-                    "INSERT OR IGNORE INTO items (id, feed_url, source, language, title, summary, text, link, "
-                    "published, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        item.id,
-                        item.feed_url,
-                        item.source,
-                        item.language,
-                        item.title,
-                        item.summary,
-                        item.text,
-                        item.link,
-                        iso(item.published),
-                        iso(item.fetched_at),
-                    ),
-                )
-                if cur.rowcount:
-                    new.append(item)
+            return self._insert_items(items)
+
+    def _insert_items(self, items: list[Item]) -> list[Item]:
+        """The inserts of ``add_items``, inside the caller's transaction."""
+        new: list[Item] = []
+        for item in items:
+            cur = self.db.conn.execute(
+                "INSERT OR IGNORE INTO items (id, feed_url, source, language, title, summary, text, link, "
+                "published, fetched_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    item.id,
+                    item.feed_url,
+                    item.source,
+                    item.language,
+                    item.title,
+                    item.summary,
+                    item.text,
+                    item.link,
+                    iso(item.published),
+                    iso(item.fetched_at),
+                ),
+            )
+            if cur.rowcount:
+                new.append(item)
         return new
 
     def count_items(self) -> int:

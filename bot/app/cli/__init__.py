@@ -13,7 +13,9 @@ Errors are caught once, here.
 from __future__ import annotations
 
 import argparse
+import importlib.metadata
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -22,6 +24,13 @@ from bot.config import load_config
 from bot.errors import FeedsFileError, TieswatchError, UsageError
 
 log = logging.getLogger("tieswatch")
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("tieswatch")
+    except importlib.metadata.PackageNotFoundError:  # run from a checkout that was never installed
+        return "unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -41,6 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
         parents=[common],
         description="Alerts on North Korea–Russia military ties, from news feeds to Telegram.",
     )
+    parser.add_argument("--version", action="version", version=f"tieswatch {_version()}", help="print the version")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for group in (feeds, labels, bot, model):
         group.add_commands(sub, common)
@@ -84,15 +94,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     if getattr(args, "needs_once", False) and not args.once:
         print("tieswatch poll: use --once (continuous polling is `tieswatch run`)", file=sys.stderr)
         return 2
+    if (prepare := getattr(args, "prepare", None)) is not None:
+        prepare(args)
     try:
         config = load_config(getattr(args, "feeds", None), getattr(args, "data", None))
         if config.telegram_token:
             redact_secret(config.telegram_token)
         return handler(args, config)
     except FeedsFileError as e:
-        print(f"{e.path} has {len(e.problems)} problem(s):", file=sys.stderr)
+        if len(e.problems) == 1:
+            print(e.problems[0], file=sys.stderr)
+            return 1
+        print(f"{e.path} has {len(e.problems)} problems:", file=sys.stderr)
         for problem in e.problems:
             print(f"  {problem}", file=sys.stderr)
+        return 1
+    except BrokenPipeError:
+        # The reader went away (`tieswatch feeds list | head`): nothing more to say, and nowhere to say it.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+    except UnicodeDecodeError as e:
+        print(f"tieswatch: a file is not UTF-8 text ({e.reason} at byte {e.start})", file=sys.stderr)
         return 1
     except UsageError as e:
         print(f"tieswatch: {e}", file=sys.stderr)

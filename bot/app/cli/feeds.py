@@ -10,11 +10,11 @@ from pathlib import Path
 
 from tabulate import tabulate
 
-from bot.app.cli.common import ago, now, opened, short
+from bot.app.cli.common import add_json_option, ago, emit, now, opened, short, until
 from bot.config import Config
 from bot.errors import FeedError, UsageError
 from bot.ingest import tuning
-from bot.ingest.feeds_yaml import format_duration, load_feeds, parse_duration
+from bot.ingest.feeds_yaml import check_interval, format_duration, language_code, load_feeds
 from bot.ingest.fetch import fetch, make_client
 from bot.ingest.opml import write_opml
 from bot.ingest.parse import parse_feed
@@ -26,13 +26,14 @@ def cmd_poll(args: argparse.Namespace, config: Config) -> int:
 
     Alerts are queued in the outbox: a running bot (or the next `tieswatch run`) delivers them.
     """
+    from bot.app.progress import counting
     from bot.learn.score import Classifier
     from bot.pipeline import Pipeline
 
-    feeds = load_feeds(config.feeds_path)
-    with opened(config) as store:
+    feeds = load_feeds(config.feeds_path, config.min_interval)
+    with opened(config) as store, counting("polling", len(feeds)) as bar:
         pipeline = Pipeline(config, store, Classifier(config.models_dir), sink=None)
-        report = asyncio.run(pipeline.poll(feeds, only_due=False))
+        report = asyncio.run(pipeline.poll(feeds, only_due=False, done=lambda _: bar.update(1)))
     print(poll_table(report.results))
     failed = [r for r in report.results if not r.ok]
     print(
@@ -59,39 +60,57 @@ def poll_table(results: Sequence[FeedResult]) -> str:
 
 
 def cmd_feeds_list(args: argparse.Namespace, config: Config) -> int:
-    """The feeds of feeds.yaml: health, and usefulness over the last 30 days."""
-    feeds = load_feeds(config.feeds_path)
-    with opened(config) as store:
+    """The feeds of feeds.yaml: health, next try, and usefulness over the last 30 days (fits 100 columns;
+    --wide adds the last flagged item, the last error and the url)."""
+    feeds = load_feeds(config.feeds_path, config.min_interval)
+    with opened(config, read_only=True) as store:
         store.sync_feeds(feeds, now())
         useful = tuning.usefulness(store, feeds, now())
     at = now()
-    rows = []
+    rows, records = [], []
     for u in useful:
         state = "paused" if u.paused else ("failing" if u.error_streak else "ok")
         last = u.last_relevant.strftime("%Y-%m-%d") if u.last_relevant else "-"
-        rows.append(
-            (
-                u.feed.name,
-                u.feed.language,
-                format_duration(u.feed.interval),
-                state,
-                ago(u.last_success, at),
-                u.error_streak,
-                f"{u.items_per_day:.1f}",
-                f"{u.relevant_share:.0%}",
-                last,
-                short(u.last_error if u.error_streak else "", 40),
-                short(u.feed.url, 50),
-            )
+        next_try = "-" if u.paused else until(u.next_attempt, at)
+        row = [
+            short(u.feed.name, 20),
+            u.feed.language,
+            format_duration(u.feed.interval),
+            state,
+            ago(u.last_success, at),
+            u.error_streak,
+            f"{u.items_per_day:.1f}",
+            f"{u.relevant_share:.0%}",
+            next_try,
+        ]
+        if args.wide:
+            row[0] = u.feed.name
+            row += [last, u.last_error if u.error_streak else "", u.feed.url]
+        rows.append(row)
+        records.append(
+            {
+                "name": u.feed.name,
+                "url": u.feed.url,
+                "language": u.feed.language,
+                "interval": u.feed.interval,
+                "state": state,
+                "last_success": u.last_success,
+                "error_streak": u.error_streak,
+                "last_error": u.last_error if u.error_streak else None,
+                "next_attempt": None if u.paused else (u.next_attempt or at),
+                "items_per_day": round(u.items_per_day, 2),
+                "flagged_share": round(u.relevant_share, 3),
+                "last_flagged": u.last_relevant,
+            }
         )
-    headers = ("feed", "lang", "every", "state", "last success", "errors", "items/day", "flagged", "last flagged")
-    print(tabulate(rows, headers=(*headers, "last error", "url")))
+    headers = ["feed", "lang", "every", "state", "last ok", "errors", "/day", "flagged", "next try"]
+    emit(args, headers + (["last flagged", "last error", "url"] if args.wide else []), rows, records)
     return 0
 
 
 def cmd_feeds_check(args: argparse.Namespace, config: Config) -> int:
     """Fetch each feed (no validators, nothing stored) and say whether it is reachable and parses."""
-    feeds = load_feeds(config.feeds_path)
+    feeds = load_feeds(config.feeds_path, config.min_interval)
 
     async def check_all() -> list[tuple]:
         sem = asyncio.Semaphore(config.concurrency)
@@ -102,30 +121,54 @@ def cmd_feeds_check(args: argparse.Namespace, config: Config) -> int:
                     try:
                         r = await fetch(client, feed.url, max_bytes=config.max_bytes, deadline=config.timeout * 3)
                     except FeedError as e:
-                        return (feed.name, "no", "-", "-", short(e.reason, 70))
+                        return (feed, None, False, None, e.reason)
                     try:
                         parsed = await asyncio.to_thread(parse_feed, r.body, feed, r.headers, now())
                     except FeedError as e:
-                        return (feed.name, f"yes ({r.status})", "no", "-", short(e.reason, 70))
-                    note = f"warning: {parsed.warning}" if parsed.warning else ""
-                    return (feed.name, f"yes ({r.status})", "yes", len(parsed.items), short(note, 70))
+                        return (feed, r.status, False, None, e.reason)
+                    return (
+                        feed,
+                        r.status,
+                        True,
+                        len(parsed.items),
+                        f"warning: {parsed.warning}" if parsed.warning else "",
+                    )
 
             return list(await asyncio.gather(*(one(f) for f in feeds)))
 
-    rows = asyncio.run(check_all())
-    print(tabulate(rows, headers=("feed", "reachable", "parses", "items", "note")))
-    bad = [r for r in rows if r[2] != "yes"]
-    print(f"\n{len(rows) - len(bad)} of {len(rows)} feeds reachable and parsing")
+    checked = asyncio.run(check_all())
+    rows = [
+        (
+            short(f.name, 30),
+            "no" if status is None else f"yes ({status})",
+            "yes" if ok else "no",
+            n if ok else "-",
+            short(note, 50),
+        )
+        for f, status, ok, n, note in checked
+    ]
+    records = [
+        {"name": f.name, "url": f.url, "status": status, "parses": ok, "items": n, "note": note or None}
+        for f, status, ok, n, note in checked
+    ]
+    emit(args, ("feed", "reachable", "parses", "items", "note"), rows, records)
+    bad = [r for r in checked if not r[2]]
+    if not args.json:
+        print(f"\n{len(checked) - len(bad)} of {len(checked)} feeds reachable and parsing")
     return 1 if bad else 0
 
 
 def cmd_feeds_add(args: argparse.Namespace, config: Config) -> int:
     """Fetch the URL once (a web page is searched for its feed) and append the feed to feeds.yaml."""
     try:
-        interval = parse_duration(args.interval) if args.interval else None
-    except ValueError:
-        raise UsageError(f"--interval must look like 90s, 10m or 1h, not {args.interval!r}") from None
-    feed, count = asyncio.run(tuning.add(config, args.url, args.name, args.lang, interval))
+        interval = check_interval(args.interval, config.min_interval) if args.interval else None
+    except ValueError as e:
+        raise UsageError(f"--interval: {e}") from None
+    try:
+        language = language_code(args.lang) if args.lang else None
+    except ValueError as e:
+        raise UsageError(f"--lang: {e}") from None
+    feed, count = asyncio.run(tuning.add(config, args.url, args.name, language, interval))
     print(
         f"added '{feed.name}' ({feed.language}, every {format_duration(feed.interval)}): {feed.url} holds {count} items"
     )
@@ -140,7 +183,10 @@ def cmd_feeds_remove(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_feeds_resume(args: argparse.Namespace, config: Config) -> int:
     with opened(config) as store:
-        feed = tuning.resume(config, store, args.which, now())
+        feed, was_paused = tuning.resume(config, store, args.which, now())
+    if not was_paused:
+        print(f"'{feed.name}' is not paused: nothing to resume (it is polled as usual)")
+        return 0
     print(f"resumed '{feed.name}': polled again from the next round")
     return 0
 
@@ -156,7 +202,7 @@ def cmd_feeds_import(args: argparse.Namespace, config: Config) -> int:
 
 
 def cmd_feeds_export(args: argparse.Namespace, config: Config) -> int:
-    sys.stdout.write(write_opml(load_feeds(config.feeds_path)))
+    sys.stdout.write(write_opml(load_feeds(config.feeds_path, config.min_interval)))
     return 0
 
 
@@ -167,25 +213,28 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
 
     feeds = sub.add_parser("feeds", parents=[common], help="look after the feed list")
     fsub = feeds.add_subparsers(dest="feeds_command", metavar="ACTION")
-    fsub.add_parser("list", parents=[common], help="the feeds and their health").set_defaults(handler=cmd_feeds_list)
-    fsub.add_parser("check", parents=[common], help="fetch each feed and say whether it works").set_defaults(
-        handler=cmd_feeds_check
-    )
+    fl = fsub.add_parser("list", parents=[common], help="the feeds, their health and their next try")
+    fl.add_argument("--wide", action="store_true", help="also the last flagged item, the last error and the url")
+    add_json_option(fl)
+    fl.set_defaults(handler=cmd_feeds_list)
+    fc = fsub.add_parser("check", parents=[common], help="fetch each feed and say whether it works")
+    add_json_option(fc)
+    fc.set_defaults(handler=cmd_feeds_check)
     fa = fsub.add_parser("add", parents=[common], help="add a feed (or a web page announcing one), validated")
-    fa.add_argument("url")
-    fa.add_argument("--name")
-    fa.add_argument("--lang", help="language code; default: what the feed says")
-    fa.add_argument("--interval", help="90s, 10m, 1h (default 10m)")
+    fa.add_argument("url", help="the feed's address, or a web page that announces its feed")
+    fa.add_argument("--name", help="how tables and alerts call it (default: the feed's own title)")
+    fa.add_argument("--lang", help="ISO 639-1 language code such as it, en, ko (default: what the feed says)")
+    fa.add_argument("--interval", help="time between polls, 1m to 1d: 90s, 10m, 1h (default 10m)")
     fa.set_defaults(handler=cmd_feeds_add)
     fr = fsub.add_parser("remove", parents=[common], help="remove a feed by url or name")
-    fr.add_argument("which", metavar="URL_OR_NAME")
+    fr.add_argument("which", metavar="URL_OR_NAME", help="the feed's url or name (any case)")
     fr.set_defaults(handler=cmd_feeds_remove)
     fu = fsub.add_parser("resume", parents=[common], help="poll a paused feed again")
-    fu.add_argument("which", metavar="URL_OR_NAME")
+    fu.add_argument("which", metavar="URL_OR_NAME", help="the feed's url or name (any case)")
     fu.set_defaults(handler=cmd_feeds_resume)
     fi = fsub.add_parser("import", parents=[common], help="add the feeds of an OPML file")
-    fi.add_argument("file", metavar="OPML")
-    fi.add_argument("--lang", help="language for outlines that do not say theirs")
+    fi.add_argument("file", metavar="OPML", help="an OPML feed list, as feed readers export it")
+    fi.add_argument("--lang", help="ISO 639-1 code for outlines that do not say their language")
     fi.set_defaults(handler=cmd_feeds_import)
     fsub.add_parser("export", parents=[common], help="the feed list as OPML on standard output").set_defaults(
         handler=cmd_feeds_export

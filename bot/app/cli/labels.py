@@ -5,17 +5,17 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-from bot.app.cli.common import now, opened
+from bot.app.cli.common import now, opened, readable
 from bot.config import Config
 
 
 def cmd_labels_import(args: argparse.Namespace, config: Config) -> int:
     from bot.learn.labels import import_labels
 
+    path = readable(args.file)
     with opened(config) as store:
-        report = import_labels(store, Path(args.file), now())
+        report = import_labels(store, path, now())
     for error in report.errors:
         print(error, file=sys.stderr)
     print(
@@ -28,7 +28,7 @@ def cmd_labels_import(args: argparse.Namespace, config: Config) -> int:
 def cmd_labels_export(args: argparse.Namespace, config: Config) -> int:
     from bot.learn.labels import export_rows
 
-    with opened(config) as store:
+    with opened(config, read_only=True) as store:
         for row in export_rows(store):
             print(json.dumps(row, ensure_ascii=False))
     return 0
@@ -36,9 +36,10 @@ def cmd_labels_export(args: argparse.Namespace, config: Config) -> int:
 
 def cmd_retrain(args: argparse.Namespace, config: Config) -> int:
     """Train a candidate on the corpus plus labels; promote it only if it is not worse (or --force)."""
-    from bot.learn.retrain import retrain
+    from bot.app.progress import working
+    from bot.learn.retrain import base_corpus, retrain
 
-    with opened(config) as store:
+    with opened(config) as store, working("training a candidate and comparing it with the model in use"):
         report = retrain(
             store,
             config.models_dir,
@@ -47,6 +48,7 @@ def cmd_retrain(args: argparse.Namespace, config: Config) -> int:
             force=args.force,
             margin=config.promote_margin if args.margin is None else args.margin,
             trigger="cli",
+            base=base_corpus(config.corpus),
         )
     print(report.text())
     return 0
@@ -56,7 +58,7 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     lb = sub.add_parser("labels", parents=[common], help="labelled items for retraining")
     lsub = lb.add_subparsers(dest="labels_command", metavar="ACTION")
     li = lsub.add_parser("import", parents=[common], help="CSV or JSON Lines: link or id, label (title, summary)")
-    li.add_argument("file")
+    li.add_argument("file", help="CSV (header: link or id, label) or JSON Lines (one object per line)")
     li.set_defaults(handler=cmd_labels_import)
     lsub.add_parser("export", parents=[common], help="resolved labels as JSON Lines").set_defaults(
         handler=cmd_labels_export

@@ -101,22 +101,31 @@ class AdminHandlers(Edge):
         await self.reply(update, t(lang, "addfeed_done", name=esc(feed.name), items=count))
 
     async def rmfeed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self._feed_action(update, context, "rmfeed", lambda which: tuning.remove(self.config, which))
-
-    async def resume(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await self._feed_action(
-            update, context, "resume", lambda which: tuning.resume(self.config, self.store, which, self.now())
+            update, context, "rmfeed", lambda which: (tuning.remove(self.config, which), "rmfeed_done")
         )
 
+    async def resume(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        def resume(which: str) -> tuple[Feed, str]:
+            feed, was_paused = tuning.resume(self.config, self.store, which, self.now())
+            return feed, "resume_done" if was_paused else "resume_not_paused"
+
+        await self._feed_action(update, context, "resume", resume)
+
     async def _feed_action(
-        self, update: Update, context: ContextTypes.DEFAULT_TYPE, name: str, action: Callable[[str], Feed]
+        self,
+        update: Update,
+        context: ContextTypes.DEFAULT_TYPE,
+        name: str,
+        action: Callable[[str], tuple[Feed, str]],
     ) -> None:
-        """An admin command on one feed named by url or name: usage when it is missing."""
+        """An admin command on one feed named by url or name: usage when it is missing; ``action`` returns the
+        feed and the key of the reply."""
         if (lang := await self.admin_only(update)) is None:
             return
         which = " ".join(args_of(context))
         if not which:
             await self.reply(update, t(lang, f"{name}_usage"))
             return
-        feed = action(which)
-        await self.reply(update, t(lang, f"{name}_done", name=esc(feed.name)))
+        feed, reply = action(which)
+        await self.reply(update, t(lang, reply, name=esc(feed.name)))
