@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -133,6 +133,9 @@ class Report:
     average_precision: float
     scores: np.ndarray
     labels: np.ndarray
+    families: dict[str, Scores] = field(default_factory=dict)  # each feature family alone (two-family models)
+    family_per_language: dict[str, dict[str, Scores]] = field(default_factory=dict)  # language -> family -> scores
+    family_scores: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def average_precision_of(labels: Sequence[int], scores: Sequence[float]) -> float:
@@ -141,15 +144,25 @@ def average_precision_of(labels: Sequence[int], scores: Sequence[float]) -> floa
     return float(average_precision_score(labels, scores)) if labels.any() else 0.0
 
 
+FAMILY_NAMES = {"lexical": "lexical family", "semantic": "embedding family"}
+
+
 def evaluate(model: TiesModel, examples: Sequence[Example], name: str, threshold: float | None = None) -> Report:
     threshold = model.threshold if threshold is None else threshold
-    scores = model.predict_proba([(e.title, e.body) for e in examples])
+    by_family = model.family_scores([(e.title, e.body) for e in examples])
+    scores = by_family.pop("stack", by_family["lexical"])
     labels = np.array([e.label for e in examples])
     predicted = scores >= threshold
-    per_language = {}
+    # Each family alone, at the threshold chosen for it on out-of-fold scores (see the model card).
+    cut = {f: (model.card.get("families") or {}).get(f, {}).get("threshold", threshold) for f in by_family}
+    families, family_per_language, per_language = {}, {}, {}
+    if model.stack is not None:
+        families = {f: Scores.of(labels, p >= cut[f]) for f, p in by_family.items()}
     for lang in sorted({e.lang for e in examples}):
         idx = [i for i, e in enumerate(examples) if e.lang == lang]
         per_language[lang] = Scores.of(labels[idx], predicted[idx])
+        if families:
+            family_per_language[lang] = {f: Scores.of(labels[idx], p[idx] >= cut[f]) for f, p in by_family.items()}
     texts = [f"{e.title}\n{e.body}" for e in examples]
     baselines = {label: Scores.of(labels, [query(t) for t in texts]) for label, query in BASELINES.items()}
     wrong = [(e, float(s)) for e, s, p in zip(examples, scores, predicted, strict=True) if bool(p) != bool(e.label)]
@@ -164,6 +177,9 @@ def evaluate(model: TiesModel, examples: Sequence[Example], name: str, threshold
         average_precision=float(average_precision_score(labels, scores)) if labels.any() else 0.0,
         scores=scores,
         labels=labels,
+        families=families,
+        family_per_language=family_per_language,
+        family_scores=by_family if families else {},
     )
 
 
@@ -173,13 +189,19 @@ def _row(label: str, s: Scores) -> str:
 
 def format_report(report: Report, show_errors: int = 30) -> str:
     lines = [f"== {report.name}: {report.overall.support} items, threshold {report.threshold:.3f}"]
-    lines.append(_row("model", report.overall))
+    lines.append(_row("model" if not report.families else "model (the two families stacked)", report.overall))
+    for family, s in report.families.items():
+        lines.append(_row(f"{FAMILY_NAMES[family]} alone", s))
     for label, s in report.baselines.items():
         lines.append(_row(label, s))
     lines.append(f"  average precision (area under the PR curve): {report.average_precision:.3f}")
-    lines.append("  per language:")
+    lines.append("  per language:" + ("  (right: F1 of lexical / embedding / stack)" if report.families else ""))
     for lang, s in report.per_language.items():
-        lines.append("  " + _row(lang, s))
+        row = "  " + _row(lang, s)
+        if lang in report.family_per_language:
+            f1s = report.family_per_language[lang]
+            row += f"   F1 {f1s['lexical'].f1:.2f} / {f1s['semantic'].f1:.2f} / {s.f1:.2f}"
+        lines.append(row)
     (tn, fp), (fn, tp) = report.confusion
     lines.append("  confusion matrix (rows: true 0/1, columns: predicted 0/1):")
     lines.append(f"      true 0: {tn:5d} {fp:5d}")

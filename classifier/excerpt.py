@@ -66,23 +66,30 @@ def _cut(text: str, limit: int) -> str:
     return cut.rstrip(" ,;:-–—") + "…"
 
 
+MAX_MARKS = 4  # more bold words than this and none of them stands out
+
+
 def _marks(text: str, extra_terms: Iterable[str]) -> tuple[tuple[int, int], ...]:
-    spans = [(s, e) for c, s, e in lexicon.find(text) if c in _MARKED]
+    """The decisive terms of ``text``: the reasons given for the score first, then the topic's strongest
+    concepts, at most ``MAX_MARKS`` of them, in reading order."""
+    ranked: list[tuple[float, int, int]] = []  # (priority, start, end); lower priority goes first
     lower = text.lower()
-    for term in extra_terms:
+    for rank, term in enumerate(extra_terms):
         t = term.lower()
-        if len(t) < 4:
-            continue
-        i = lower.find(t)
+        i = lower.find(t) if len(t) >= 4 else -1
         if i >= 0:
-            spans.append((i, i + len(t)))
-    merged: list[tuple[int, int]] = []
-    for s, e in sorted(spans):
-        if merged and s <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(e, merged[-1][1]))
-        else:
-            merged.append((s, e))
-    return tuple(merged)
+            ranked.append((rank - 100.0, i, i + len(t)))
+    for c, s, e in lexicon.find(text):
+        if c in _MARKED:
+            ranked.append((-_WEIGHTS.get(c, 0.0), s, e))
+    chosen: list[tuple[int, int]] = []
+    for _, s, e in sorted(ranked):
+        if any(s < e0 and s0 < e for s0, e0 in chosen):
+            continue  # overlaps a mark already chosen (a reason usually contains its concept)
+        chosen.append((s, e))
+        if len(chosen) >= MAX_MARKS:
+            break
+    return tuple(sorted(chosen))
 
 
 def excerpt(

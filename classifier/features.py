@@ -58,6 +58,7 @@ class Analysis:
     words: str
     evidence: tuple[float, ...]
     sentence_concepts: tuple[frozenset[str], ...] = ()
+    title_concepts: frozenset[str] = frozenset()
 
 
 def _russia_side(found: set[str]) -> bool:
@@ -115,7 +116,7 @@ def analyse(title: str, body: str, max_chars: int = 4000) -> Analysis:
     body = doc.body
     chars = f"{doc.title} | {body}"[:max_chars].lower()
     words = f"{doc.title} {body[:max_chars]} {' '.join(tokens)}"
-    return Analysis(doc, chars, words, evidence, tuple(frozenset(f) for f in per_sentence))
+    return Analysis(doc, chars, words, evidence, tuple(frozenset(f) for f in per_sentence), frozenset(title_found))
 
 
 class TiesFeatures(TransformerMixin, BaseEstimator):

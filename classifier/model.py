@@ -5,28 +5,23 @@ and the card it travels with. Files are written with skops, never pickle.
 from __future__ import annotations
 
 import json
-import platform
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-import sklearn
-import skops
 import skops.io as sio
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import precision_recall_curve
 from sklearn.model_selection import StratifiedGroupKFold
 from sklearn.pipeline import Pipeline
 
 from bot.errors import UntrustedModel
-from classifier.corpus import Example, fingerprint
+from classifier.embed import SentenceEmbedding
 from classifier.excerpt import Excerpt, excerpt
 from classifier.features import TiesFeatures, analyse
-from classifier.why import plain_reason
+from classifier.stack import StackedClassifier
+from classifier.why import explainable, reasons
 
 SENSITIVITIES = ("strict", "normal", "broad")
 
@@ -90,7 +85,7 @@ class CalibratedLogistic(ClassifierMixin, BaseEstimator):
 
 
 def make_pipeline(C: float = 4.0, random_state: int = 0, **feature_params: object) -> Pipeline:
-    """The untrained pipeline: features, then calibrated logistic regression."""
+    """The untrained lexical pipeline: features, then calibrated logistic regression."""
     return Pipeline(
         [
             ("features", TiesFeatures(**feature_params)),
@@ -99,37 +94,10 @@ def make_pipeline(C: float = 4.0, random_state: int = 0, **feature_params: objec
     )
 
 
-def _expand(examples: Sequence[Example]) -> tuple[list[tuple[str, str]], list[int], list[str]]:
-    """Training rows: page-like bodies are also given flattened to one line, as many scrapers deliver them."""
-    X, y, groups = [], [], []
-    for e in examples:
-        X.append((e.title, e.body))
-        y.append(e.label)
-        groups.append(e.id)
-        if "\n" in e.body:
-            X.append((e.title, " ".join(e.body.split())))
-            y.append(e.label)
-            groups.append(e.id)
-    return X, y, groups
-
-
-def choose_thresholds(y: np.ndarray, p: np.ndarray, min_precision: float = 0.95) -> dict[str, float]:
-    """Thresholds for each sensitivity from held-out probabilities.
-
-    normal: best F1 among thresholds with precision >= ``min_precision`` (best F1 overall if none reaches it);
-    strict: the lowest threshold with precision >= 0.98, never below normal;
-    broad: the highest threshold keeping recall >= 0.97, never above normal.
-    """
-    precision, recall, thresholds = precision_recall_curve(y, p)
-    precision, recall = precision[:-1], recall[:-1]
-    f1 = 2 * precision * recall / np.maximum(precision + recall, 1e-9)
-    ok = precision >= min_precision
-    normal = float(thresholds[np.argmax(np.where(ok, f1, -1))] if ok.any() else thresholds[np.argmax(f1)])
-    strict_ok = np.where(precision >= 0.98)[0]
-    strict = float(thresholds[strict_ok[0]]) if len(strict_ok) else min(0.95, normal + 0.2)
-    broad_ok = np.where(recall >= 0.97)[0]
-    broad = float(thresholds[broad_ok[-1]]) if len(broad_ok) else max(0.05, normal - 0.2)
-    return {"strict": round(max(strict, normal), 4), "normal": round(normal, 4), "broad": round(min(broad, normal), 4)}
+def make_stacked_pipeline(C: float = 4.0, random_state: int = 0) -> Pipeline:
+    """The untrained two-family pipeline: the lexical pipeline and sentence embeddings, stacked."""
+    stack = StackedClassifier(lexical=make_pipeline(C, random_state), embedding=SentenceEmbedding())
+    return Pipeline([("classifier", stack)])
 
 
 class TiesModel:
@@ -153,25 +121,45 @@ class TiesModel:
 
     # ------------------------------------------------------------ scoring
 
+    @property
+    def stack(self) -> StackedClassifier | None:
+        """The stacking step of a two-family model; None for a lexical-only model (older versions)."""
+        step = self.pipeline.named_steps["classifier"]
+        return step if isinstance(step, StackedClassifier) else None
+
+    @property
+    def lexical(self) -> Pipeline:
+        """The lexical pipeline: it scores everything, and explains (why, excerpt) every verdict."""
+        return self.stack.lexical_ if self.stack is not None else self.pipeline
+
     def predict_proba(self, X: Sequence[tuple[str, str]]) -> np.ndarray:
         return self.pipeline.predict_proba(list(X))[:, 1]
+
+    def family_scores(self, X: Sequence[tuple[str, str]]) -> dict[str, np.ndarray]:
+        """Each feature family's own score and the final one (only the final one for a lexical model)."""
+        if self.stack is None:
+            return {"lexical": self.predict_proba(X)}
+        return self.stack.family_scores(X)
 
     def predict(
         self, X: Sequence[tuple[str, str]], threshold: float | None = None, explain: bool = True
     ) -> list[Prediction]:
         """Score (title, body) pairs; each prediction carries why and an excerpt."""
         threshold = self.threshold if threshold is None else threshold
-        features: TiesFeatures = self.pipeline.named_steps["features"]
+        features: TiesFeatures = self.lexical.named_steps["features"]
         analyses = [analyse(title, body, features.max_chars) for title, body in X]
         if not analyses:
             return []
         matrix = features.transform_analysed(analyses)
-        scores = self.pipeline.named_steps["classifier"].predict_proba(matrix)[:, 1]
+        scores = self.lexical.named_steps["classifier"].predict_proba(matrix)[:, 1]
+        if self.stack is not None:
+            found = [a.title_concepts.union(*a.sentence_concepts) for a in analyses]
+            scores = self.stack.combine(scores, [a.document for a in analyses], found)
         matrix = matrix.tocsr()
         out = []
         for i, a in enumerate(analyses):
-            why = self._why(matrix, i) if explain else ()
-            terms = [w for w in why if " " not in w]
+            why = self._why(matrix, i, a) if explain else ()
+            terms = list(why)
             out.append(
                 Prediction(
                     float(scores[i]),
@@ -182,31 +170,23 @@ class TiesModel:
             )
         return out
 
-    def _why(self, matrix: object, row: int, top: int = 4) -> tuple[str, ...]:
-        """The readable features that pushed this row's score up the most."""
+    def _why(self, matrix: object, row: int, analysis: object, top: int = 4) -> tuple[str, ...]:
+        """The reasons a reader would give, from the features that pushed this row's score up the most."""
         if self._explainer is None:
-            coef = self.pipeline.named_steps["classifier"].coef_[0]
-            names = self.pipeline.named_steps["features"].get_feature_names_out()
-            readable = [plain_reason(*str(n).partition(":")[::2]) for n in names]
-            # Only features a reader understands, and only those that can raise a score, are worth a look.
-            self._explainer = (
-                coef,
-                np.array([r is not None and c > 0 for r, c in zip(readable, coef, strict=True)]),
-                readable,
-            )
-        coef, useful, readable = self._explainer
+            coef = self.lexical.named_steps["classifier"].coef_[0]
+            names = [
+                tuple(str(n).partition(":")[::2]) for n in self.lexical.named_steps["features"].get_feature_names_out()
+            ]
+            # Only features that can become a reason, and only those that can raise a score, are worth a look.
+            useful = np.array([explainable(*n) and c > 0 for n, c in zip(names, coef, strict=True)])
+            self._explainer = (coef, useful, names)
+        coef, useful, names = self._explainer
         start, end = matrix.indptr[row], matrix.indptr[row + 1]
         indices = matrix.indices[start:end]
         keep = useful[indices]
         indices, values = indices[keep], matrix.data[start:end][keep]
-        terms: list[str] = []
-        for j in np.argsort(-(values * coef[indices])):
-            term = readable[indices[j]]
-            if term.lower() not in {t.lower() for t in terms}:
-                terms.append(term)
-                if len(terms) >= top:
-                    break
-        return tuple(terms)
+        ranked = (names[indices[j]] for j in np.argsort(-(values * coef[indices])))
+        return reasons(ranked, analysis.document.title, analysis.document.sentences, top)
 
     # ------------------------------------------------------------ files
 
@@ -235,55 +215,11 @@ class TiesModel:
 TRUSTED_TYPES = {
     "classifier.features.TiesFeatures",
     "classifier.model.CalibratedLogistic",
+    "classifier.stack.StackedClassifier",
+    "classifier.embed.SentenceEmbedding",
     "numpy.float32",
     "numpy.dtype",
     "sklearn.calibration._CalibratedClassifier",
     "sklearn.calibration._SigmoidCalibration",
     "builtins.slice",
 }
-
-
-def train(
-    examples: Sequence[Example], *, C: float = 4.0, min_precision: float = 0.95, folds: int = 5, seed: int = 0
-) -> TiesModel:
-    """Fit on ``examples``; choose thresholds on out-of-fold predictions (never on what a model was fit on)."""
-    start = time.monotonic()
-    X, y, groups = _expand(examples)
-    y_arr = np.array(y)
-    pipeline = make_pipeline(C=C, random_state=seed)
-    pipeline.fit(X, y_arr, classifier__groups=groups)
-    calibrated: CalibratedLogistic = pipeline.named_steps["classifier"]
-    oof = calibrated.oof_proba_
-    del calibrated.oof_proba_  # needed once, here; not worth carrying in the model file
-    thresholds = choose_thresholds(y_arr, oof, min_precision)
-    predicted = oof >= thresholds["normal"]
-    tp = int(((predicted == 1) & (y_arr == 1)).sum())
-    precision = tp / max(1, int(predicted.sum()))
-    recall = tp / max(1, int(y_arr.sum()))
-    now = datetime.now(UTC)
-    card = {
-        # Time first (versions sort by age), then the data it learned from: two models never share a name.
-        "version": f"{now.strftime('%Y%m%d-%H%M%S')}-{fingerprint(examples)[:6]}",
-        "trained_at": now.isoformat(timespec="seconds"),
-        "training_seconds": round(time.monotonic() - start, 2),
-        "examples": len(examples),
-        "positives": int(sum(e.label for e in examples)),
-        "data_hash": fingerprint(examples),
-        "threshold": thresholds["normal"],
-        "thresholds": thresholds,
-        "metrics": {
-            "cross_validated": {
-                "precision": round(precision, 4),
-                "recall": round(recall, 4),
-                "f1": round(2 * precision * recall / max(precision + recall, 1e-9), 4),
-            }
-        },
-        "params": {"C": C, "min_precision": min_precision, "folds": folds, "seed": seed},
-        "versions": {
-            "python": platform.python_version(),
-            "scikit-learn": sklearn.__version__,
-            "numpy": np.__version__,
-            "skops": skops.__version__,
-        },
-    }
-    return TiesModel(pipeline, card)

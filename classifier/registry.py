@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.errors import NoModel
+from classifier import embed
 from classifier.corpus import Example, bundled_examples
-from classifier.model import TiesModel, train
+from classifier.model import TiesModel
+from classifier.training import train
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +58,7 @@ def list_models(directory: Path) -> list[ModelInfo]:
 
 
 def load(directory: Path, version: str | None = None) -> TiesModel:
+    embed.cache_in(directory / "cache")  # a two-family model maps its embedding table from here
     version = version or current_version(directory)
     if version is None:
         raise NoModel(f"no model in {directory}")

@@ -14,7 +14,7 @@ from bot.ingest.feeds_yaml import load_feeds
 from bot.learn.labels import import_labels
 from classifier import registry
 from classifier.corpus import bundled_examples
-from classifier.model import train
+from classifier.training import train
 
 pytestmark = pytest.mark.e2e
 

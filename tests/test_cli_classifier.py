@@ -32,6 +32,19 @@ def test_classify_writes_one_line_per_input_in_order_and_names_bad_lines(tmp_pat
     assert "Kursk" in out[0]["why"] or any("Kursk" in w or "kursk" in w for w in out[0]["why"])
 
 
+def test_classify_with_several_workers_keeps_the_input_order(tmp_path, trained_model_dir):
+    data = tmp_path / "d"
+    shutil.copytree(trained_model_dir / "models", data / "models")
+    titles = ["Seoul: 3,000 more North Korean troops reach Kursk", "Rain expected in Milan"]
+    lines = [json.dumps({"id": i, "title": titles[i % 2]}) for i in range(700)]
+    lines[400] = "{broken"  # a bad line between batches scored by different workers
+    result = tieswatch("classify", "--jobs", "2", "--data", str(data), cwd=tmp_path, stdin="\n".join(lines) + "\n")
+    assert result.returncode == 1 and "stdin line 401: not valid JSON" in result.stderr
+    out = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [o["id"] for o in out] == [i for i in range(700) if i != 400]
+    assert all(o["relevant"] == (o["id"] % 2 == 0) for o in out)
+
+
 def test_classify_text_files_first_line_title(tmp_path, trained_model_dir):
     data = tmp_path / "d"
     shutil.copytree(trained_model_dir / "models", data / "models")

@@ -16,7 +16,7 @@ from bot.store import Store
 from classifier import registry
 from classifier.corpus import bundled_examples
 from classifier.evaluate import Scores
-from classifier.model import train
+from classifier.training import train
 
 NOW = datetime(2025, 6, 1, tzinfo=UTC)
 

@@ -50,7 +50,7 @@ def alert_html(alert: Alert, lang: str) -> str:
     if alert.excerpt.text and alert.excerpt.text != alert.item.title:
         parts.append(alert.excerpt.render(esc))
     if alert.why:
-        parts.append(f"<i>{esc(t(lang, 'why'))}: {esc(', '.join(alert.why))}</i>")
+        parts.append(f"<i>{esc(t(lang, 'why'))}: {esc(' · '.join(alert.why))}</i>")
     return _fit("\n".join(parts))
 
 

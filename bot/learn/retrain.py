@@ -20,7 +20,8 @@ from bot.types import iso
 from classifier import registry
 from classifier.corpus import Example, bundled_examples, read_examples
 from classifier.evaluate import Scores, average_precision_of, plot_pr_curves
-from classifier.model import TiesModel, train
+from classifier.model import TiesModel
+from classifier.training import train
 
 log = logging.getLogger(__name__)
 MIN_HOLDOUT = 10

@@ -3,87 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import sys
 from pathlib import Path
 
+from bot.app.cli.classify import cmd_classify, model_in_use
 from bot.app.cli.common import add_json_option, emit, readable
 from bot.config import Config
-from bot.errors import BadLine, InputError, NoModel, UsageError
-
-
-def _model(config: Config):
-    from bot.app.progress import working
-    from classifier import registry
-
-    if registry.current_version(config.models_dir) is not None:
-        return registry.load(config.models_dir)
-    with working("no model yet: training one on the bundled corpus"):
-        return registry.ensure_model(config.models_dir)
-
-
-def _prediction_json(item_id: object, prediction) -> str:
-    return json.dumps(
-        {
-            "id": item_id,
-            "score": round(prediction.score, 4),
-            "relevant": prediction.relevant,
-            "why": list(prediction.why),
-            "excerpt": prediction.excerpt.text,
-            "marks": [list(m) for m in prediction.excerpt.marks],
-        },
-        ensure_ascii=False,
-    )
-
-
-def cmd_classify(args: argparse.Namespace, config: Config) -> int:
-    """JSON Lines (or plain text files with --text) in, one JSON line per input out, in order."""
-    from classifier.corpus import body_of, parse_records
-
-    if not args.text and len(args.files) > 1:
-        raise UsageError("classify: give one JSON Lines FILE (or use --text for text files)")
-    source = args.files[0] if args.files and not args.text else "-"
-    if source != "-":
-        readable(source)
-    model = _model(config)
-    if args.text:
-        status = 0
-        for name in args.files:
-            try:
-                raw = readable(name).read_text(encoding="utf-8")
-            except (InputError, UnicodeDecodeError) as e:
-                print(f"tieswatch: {e if isinstance(e, InputError) else f'{name}: not UTF-8 text'}", file=sys.stderr)
-                status = 1
-                continue
-            title, _, body = raw.partition("\n")
-            (prediction,) = model.predict([(title.strip(), body)])
-            print(_prediction_json(name, prediction))
-        return status
-    stream = sys.stdin if source == "-" else open(source, encoding="utf-8")  # noqa: SIM115
-    label = "stdin" if source == "-" else source
-    bad = 0
-    batch: list[tuple[object, tuple[str, str]]] = []
-
-    def flush() -> None:
-        predictions = model.predict([pair for _, pair in batch])
-        for (item_id, _), prediction in zip(batch, predictions, strict=True):
-            print(_prediction_json(item_id, prediction))
-        batch.clear()
-
-    with stream:
-        for n, record in parse_records(stream, need_label=False):
-            if isinstance(record, BadLine):
-                flush()  # keep the output in input order around the bad line
-                print(f"{Path(label).name if source != '-' else label} line {n}: {record.reason}", file=sys.stderr)
-                bad += 1
-                continue
-            batch.append((record.get("id", n), (str(record.get("title") or ""), body_of(record))))
-            if len(batch) >= 512:
-                flush()
-        flush()
-    if bad:
-        print(f"{bad} line(s) could not be classified", file=sys.stderr)
-    return 1 if bad else 0
+from bot.errors import NoModel, UsageError
 
 
 def _eval_sets(args: argparse.Namespace) -> list[Path]:
@@ -103,7 +30,7 @@ def cmd_train(args: argparse.Namespace, config: Config) -> int:
     from bot.learn.retrain import base_corpus
     from classifier import registry
     from classifier.corpus import read_examples
-    from classifier.model import train
+    from classifier.training import train
 
     examples = base_corpus(config.corpus)
     for path in args.labelled or []:
@@ -130,7 +57,7 @@ def cmd_evaluate(args: argparse.Namespace, config: Config) -> int:
     from classifier.evaluate import evaluate, format_report, plot_pr_curves
 
     sets = [(path, read_examples(path)) for path in _eval_sets(args)]  # a bad file is told before any work
-    model = _model(config)
+    model = model_in_use(config)
     curves = []
     print(f"model {model.version}, threshold {model.threshold:.3f}\n")
     for path, examples in sets:
@@ -139,6 +66,8 @@ def cmd_evaluate(args: argparse.Namespace, config: Config) -> int:
         print(format_report(report, show_errors=args.errors))
         print()
         curves.append((path.stem, report.labels, report.scores))
+        for family, family_scores in report.family_scores.items():
+            curves.append((f"{path.stem}, {family} alone", report.labels, family_scores))
     png = Path(args.png) if args.png else config.data_dir / "reports" / f"pr-{model.version}.png"
     plot_pr_curves(curves, png, f"tieswatch model {model.version}")
     print(f"precision–recall curve: {png}")
@@ -221,6 +150,13 @@ def add_commands(sub: argparse._SubParsersAction, common: argparse.ArgumentParse
     c = sub.add_parser("classify", parents=[common], help="score JSON Lines (or text files) as relevant or not")
     c.add_argument("files", nargs="*", metavar="FILE", help="JSON Lines file (default: standard input)")
     c.add_argument("--text", action="store_true", help="FILEs are plain text: first line title, the rest body")
+    c.add_argument(
+        "--jobs",
+        type=int,
+        default=min(4, os.cpu_count() or 1),
+        metavar="N",
+        help="worker processes scoring JSON Lines (default: one per core, at most 4)",
+    )
     c.set_defaults(handler=cmd_classify)
 
     t = sub.add_parser("train", parents=[own], help="train the model on the bundled corpus and use it")
