@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -78,3 +78,52 @@ def test_unsubscribing_drops_what_was_still_queued(store):
     subscriptions.subscribe(store, 1, "private", "", "en", NOW)  # back again: no stale backlog
     asyncio.run(deliver_due(store, sink, Governor(private_interval=0)))
     assert [c for c, _ in sink.sent] == [2]
+
+
+async def test_an_unexpected_error_after_a_successful_send_is_tried_a_bounded_number_of_times(store, caplog):
+    """A garbled answer from the API (the message went out, reading the answer failed) is an attempt like any
+    failure: retried with backoff, logged once per attempt with its cause, then dropped with the reason; the
+    other chats get their message at once and nothing is re-sent afterwards."""
+    from telegram import Bot
+    from tg_emulator import TelegramEmulator
+
+    from bot.app.telegram import TelegramSink
+    from bot.deliver.outbox import MAX_UNEXPECTED
+
+    queue(store, [1, 2, 3])
+    clock = [NOW]
+    async with TelegramEmulator(token="1:OUT") as emu:
+        for chat in (1, 2, 3):
+            emu.add_user(chat)
+        emu.garble("sendMessage", chat_id=2, field="date", value="soon", times=None)
+        async with Bot("1:OUT", base_url=emu.url + "/bot") as bot:
+            sink, governor = TelegramSink(bot), Governor(private_interval=0)
+            for _ in range(MAX_UNEXPECTED + 3):  # rounds until long after every backoff
+                await deliver_due(store, sink, governor, now=lambda: clock[0])
+                clock[0] += timedelta(hours=1)
+        assert [len(emu.sent(chat)) for chat in (1, 2, 3)] == [1, MAX_UNEXPECTED, 1]
+    (row,) = store.db["deliveries"].rows_where("chat_id = 2")
+    assert row["status"] == "dropped" and row["attempts"] == MAX_UNEXPECTED
+    assert f"gave up after {MAX_UNEXPECTED} attempts: TypeError" in row["last_error"]
+    about_chat_2 = [r for r in caplog.records if r.getMessage().startswith("chat 2:")]
+    assert len(about_chat_2) == MAX_UNEXPECTED and all("TypeError" in r.getMessage() for r in about_chat_2)
+
+
+def test_known_trouble_is_retried_with_backoff_and_given_up_after_the_bound(store):
+    from bot.deliver.outbox import MAX_ATTEMPTS
+    from bot.errors import Transient
+
+    queue(store, [1], alerts=2)
+
+    class Down(RecordingSink):
+        async def send(self, chat_id, html, buttons=None):
+            raise Transient("Bad Gateway")
+
+    clock = [NOW]
+    for _ in range(2 * MAX_ATTEMPTS + 1):  # the second message waits behind the first, then has its own tries
+        asyncio.run(deliver_due(store, Down(), Governor(private_interval=0), now=lambda: clock[0]))
+        clock[0] += timedelta(hours=1)
+    rows = list(store.db["deliveries"].rows)
+    # Each message is tried on its own: the one waiting behind a failure is held, not counted.
+    assert [(r["status"], r["attempts"]) for r in rows] == [("dropped", MAX_ATTEMPTS)] * 2
+    assert all(r["last_error"] == f"gave up after {MAX_ATTEMPTS} attempts: Bad Gateway" for r in rows)

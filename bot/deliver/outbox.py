@@ -4,6 +4,10 @@ One message is in flight at a time, so a crash or restart re-sends at most that 
 limits are kept by a small governor (about 30 messages a second overall, one a second per private chat,
 20 a minute per group); a 429 pauses only the chat it names, a 403 unsubscribes that chat, network and
 5xx errors retry later with backoff, and none of these holds up the other chats.
+
+Every failure of a message, whatever its type (a bug in reading Telegram's answer included), counts as one
+attempt with backoff, is logged once with its cause, and after a bounded number of attempts the message is
+dropped with the reason stored: nothing is re-sent forever, and no chat waits behind another's trouble.
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
 from bot.deliver import render
-from bot.errors import Blocked, Rejected, RetryLater, Transient
+from bot.errors import Blocked, DeliveryError, Rejected, RetryLater
 from bot.types import Delivery
 
 if TYPE_CHECKING:  # the outbox is handed a store; it never opens one
@@ -80,6 +84,12 @@ class OutboxReport:
     blocked_chats: list[int] = field(default_factory=list)
 
 
+# Known trouble (network, 5xx, 429) is retried for about 40 minutes of backoff; an error we do not understand may
+# come after the message went out (a garbled answer), so it is tried only a few times: each try may be a copy.
+MAX_ATTEMPTS = 12
+MAX_UNEXPECTED = 3
+
+
 def _retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(600, 2 ** min(attempts, 10)))
 
@@ -115,45 +125,92 @@ async def deliver_due(
     store: Store, sink: Sink, governor: Governor, now: Callable[[], datetime] = lambda: datetime.now(UTC)
 ) -> OutboxReport:
     """Send every due message once, one at a time, choosing next the chat that is ready soonest."""
-    report = OutboxReport()
     rows = store.due_deliveries(now())
     if not rows:
-        return report
-    kinds = {r["chat_id"]: r.get("chat_kind") or "private" for r in rows}
-    queues = plan_messages(store, rows)
-    while queues:
-        chat_id = min(queues, key=governor.ready_at)
-        queue = queues[chat_id]
+        return OutboxReport()
+    outbox = _Round(store, sink, governor, now, rows)
+    while outbox.queues:
+        chat_id = min(outbox.queues, key=governor.ready_at)
+        delivery = outbox.next_of(chat_id)
+        await governor.acquire(chat_id, outbox.is_group(chat_id))
+        await outbox.send(delivery)
+    return outbox.report
+
+
+class _Round:
+    """One delivery round: the due messages, chat by chat, and what became of each."""
+
+    def __init__(self, store: Store, sink: Sink, governor: Governor, now: Callable[[], datetime], rows: list[dict]):
+        self.store, self.sink, self.governor, self.now = store, sink, governor, now
+        self.report = OutboxReport()
+        self.kinds = {r["chat_id"]: r.get("chat_kind") or "private" for r in rows}
+        self.attempts = {r["id"]: r["attempts"] or 0 for r in rows}
+        self.queues = plan_messages(store, rows)
+
+    def is_group(self, chat_id: int) -> bool:
+        return self.kinds[chat_id] in ("group", "supergroup", "channel")
+
+    def next_of(self, chat_id: int) -> Delivery:
+        queue = self.queues[chat_id]
         delivery = queue.popleft()
         if not queue:
-            del queues[chat_id]
-        await governor.acquire(chat_id, kinds[chat_id] in ("group", "supergroup", "channel"))
+            del self.queues[chat_id]
+        return delivery
+
+    def rest_of(self, chat_id: int) -> list[int]:
+        """The chat's messages not yet tried this round, taken out of it."""
+        return [i for d in self.queues.pop(chat_id, ()) for i in d.ids]
+
+    async def send(self, delivery: Delivery) -> None:
+        """Send one message and settle its rows, whatever happens: no failure escapes to hold other chats."""
+        chat_id = delivery.chat_id
         try:
-            message_id = await sink.send(chat_id, delivery.html, delivery.buttons)
+            message_id = await self.sink.send(chat_id, delivery.html, delivery.buttons)
         except RetryLater as e:
-            governor.pause(chat_id, e.seconds)
-            held = [delivery, *queues.pop(chat_id, ())]
-            store.mark_retry([i for d in held for i in d.ids], now() + timedelta(seconds=e.seconds), str(e))
-            report.retried += len(held)
-            log.warning("chat %s: Telegram asked to wait %s s", chat_id, e.seconds)
+            self.governor.pause(chat_id, e.seconds)
+            self.failed(delivery, e, timedelta(seconds=e.seconds))
         except Blocked as e:
-            held = [delivery, *queues.pop(chat_id, ())]
-            store.mark_dropped([i for d in held for i in d.ids], f"blocked: {e}")
-            store.set_active(chat_id, False, now())
-            report.dropped += len(held)
-            report.blocked_chats.append(chat_id)
+            self.store.mark_dropped([*delivery.ids, *self.rest_of(chat_id)], f"blocked: {e}")
+            self.store.set_active(chat_id, False, self.now())
+            self.report.dropped += 1
+            self.report.blocked_chats.append(chat_id)
             log.warning("chat %s unsubscribed: %s", chat_id, e)
-        except Transient as e:
-            held = [delivery, *queues.pop(chat_id, ())]
-            attempts = max(r["attempts"] for r in rows if r["id"] in delivery.ids)
-            store.mark_retry([i for d in held for i in d.ids], now() + _retry_delay(attempts + 1), str(e))
-            report.retried += len(held)
-            log.warning("chat %s: will retry (%s)", chat_id, e)
         except Rejected as e:
-            store.mark_dropped(delivery.ids, f"rejected: {e}")
-            report.dropped += 1
+            self.store.mark_dropped(delivery.ids, f"rejected: {e}", attempted=True)
+            self.report.dropped += 1
             log.error("chat %s: Telegram rejected a message: %s", chat_id, e)
+        except Exception as e:  # Transient, or a bug met while sending: one message's trouble, never a stop
+            self.failed(delivery, e)
         else:
-            store.mark_sent(delivery.ids, message_id, now())
-            report.sent += 1
-    return report
+            self.store.mark_sent(delivery.ids, message_id, self.now())
+            self.report.sent += 1
+
+    def failed(self, delivery: Delivery, error: Exception, wait: timedelta | None = None) -> None:
+        """Count the attempt; retry with backoff (the chat's other messages wait with it, uncounted), or give up
+        for good after the bound, with the reason stored. Logged once per attempt, with the cause."""
+        chat_id = delivery.chat_id
+        attempts = 1 + max(self.attempts.get(i, 0) for i in delivery.ids)
+        expected = isinstance(error, DeliveryError)
+        limit = MAX_ATTEMPTS if expected else MAX_UNEXPECTED
+        cause = str(error) if expected else f"{type(error).__name__}: {error}"
+        wait = wait or _retry_delay(attempts)
+        if attempts >= limit:
+            self.store.mark_dropped(delivery.ids, f"gave up after {attempts} attempts: {cause}", attempted=True)
+            self.report.dropped += 1
+            log.error("chat %s: gave up on a message after %d attempts; last: %s", chat_id, attempts, cause)
+        else:
+            self.store.mark_retry(delivery.ids, self.now() + wait, cause)
+            self.report.retried += 1
+            log.warning(
+                "chat %s: attempt %d of %d failed (%s); next in %.0f s",
+                chat_id,
+                attempts,
+                limit,
+                cause,
+                wait.total_seconds(),
+                exc_info=error if not expected and attempts == 1 else None,  # a bug's traceback, once
+            )
+        held = self.rest_of(chat_id)
+        if held:
+            self.store.hold(held, self.now() + wait)
+            self.report.retried += len(held)

@@ -102,14 +102,24 @@ class AlertsMixin(StoreBase):
             )
 
     def mark_retry(self, ids: Iterable[int], next_try: datetime, error: str) -> None:
+        """One failed attempt: count it, keep the cause, try again at ``next_try``."""
         with self.db.conn:
             self.db.conn.executemany(
                 "UPDATE deliveries SET attempts = attempts + 1, next_try_at = ?, last_error = ? WHERE id = ?",
                 [(iso(next_try), error, i) for i in ids],
             )
 
-    def mark_dropped(self, ids: Iterable[int], error: str) -> None:
+    def hold(self, ids: Iterable[int], until: datetime) -> None:
+        """Not tried, only deferred (another message of the chat failed): no attempt is counted."""
         with self.db.conn:
             self.db.conn.executemany(
-                "UPDATE deliveries SET status = 'dropped', last_error = ? WHERE id = ?", [(error, i) for i in ids]
+                "UPDATE deliveries SET next_try_at = ? WHERE id = ?", [(iso(until), i) for i in ids]
+            )
+
+    def mark_dropped(self, ids: Iterable[int], error: str, *, attempted: bool = False) -> None:
+        """Give up on these rows for good, with the reason; ``attempted`` counts the attempt that failed."""
+        with self.db.conn:
+            self.db.conn.executemany(
+                "UPDATE deliveries SET status = 'dropped', last_error = ?, attempts = attempts + ? WHERE id = ?",
+                [(error, int(attempted), i) for i in ids],
             )
