@@ -30,6 +30,7 @@ class Config:
     backoff_cap: the longest a failing feed waits before its next try, in seconds.
     pause_after: failures in a row after which a feed is paused and the admins told.
     retrain_days, retrain_labels: a scheduled retrain runs after this many days, or this many new labels.
+    sends_in_flight: messages the outbox sends at once, each to a different chat.
     promote_margin: how much precision a retrained model may lose and still be promoted (F1 must not drop).
     """
 
@@ -49,6 +50,7 @@ class Config:
     retrain_days: float = 7.0
     retrain_labels: int = 50
     promote_margin: float = 0.02
+    sends_in_flight: int = 8  # Telegram's 30/s at a 100-200 ms round trip needs 3-6 at once
 
     @property
     def db_path(self) -> Path:
@@ -106,6 +108,9 @@ def load_config(
     concurrency = _int_env(env, "TIESWATCH_CONCURRENCY", 20)
     if concurrency < 1:
         raise ConfigError("TIESWATCH_CONCURRENCY must be at least 1")
+    sends = _int_env(env, "TIESWATCH_SENDS_IN_FLIGHT", 8)
+    if sends < 1:
+        raise ConfigError("TIESWATCH_SENDS_IN_FLIGHT must be at least 1")
     return Config(
         feeds_path=feeds_path,
         data_dir=data_dir,
@@ -120,4 +125,5 @@ def load_config(
         retrain_days=_float_env(env, "TIESWATCH_RETRAIN_DAYS", 7.0),
         retrain_labels=_int_env(env, "TIESWATCH_RETRAIN_LABELS", 50),
         promote_margin=_float_env(env, "TIESWATCH_PROMOTE_MARGIN", 0.02),
+        sends_in_flight=sends,
     )

@@ -18,6 +18,7 @@ def test_defaults_environment_and_options():
         Path("data/tieswatch.db"),
     )
     assert config.telegram_token is None and config.telegram_api_url == "https://api.telegram.org"
+    assert config.sends_in_flight == 8 and load_config(env={"TIESWATCH_SENDS_IN_FLIGHT": "3"}).sends_in_flight == 3
     env = {
         "TIESWATCH_FEEDS": "/etc/f.yaml",
         "TIESWATCH_DATA": "/var/tw",
@@ -41,6 +42,7 @@ def test_the_token_never_shows_in_the_configs_repr():
         ({"TIESWATCH_ADMINS": "alice"}, "TIESWATCH_ADMINS: 'alice' is not a Telegram user id"),
         ({"TIESWATCH_CONCURRENCY": "many"}, "TIESWATCH_CONCURRENCY must be a whole number"),
         ({"TIESWATCH_CONCURRENCY": "0"}, "TIESWATCH_CONCURRENCY must be at least 1"),
+        ({"TIESWATCH_SENDS_IN_FLIGHT": "0"}, "TIESWATCH_SENDS_IN_FLIGHT must be at least 1"),
         ({"TELEGRAM_API_URL": "ftp://x"}, "TELEGRAM_API_URL must start with http:// or https://"),
     ],
 )

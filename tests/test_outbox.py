@@ -60,6 +60,29 @@ def test_the_governor_keeps_the_global_and_per_chat_limits(store):
     assert asyncio.run(deliver_due(store, sink, Governor())).sent == 0  # sent once, never again
 
 
+def test_several_messages_are_in_flight_but_never_two_to_one_chat(store):
+    queue(store, list(range(1, 13)), alerts=3)
+
+    class SlowSink(RecordingSink):
+        def __init__(self):
+            super().__init__()
+            self.busy: set[int] = set()
+            self.most = 0
+
+        async def send(self, chat_id, html, buttons=None):
+            assert chat_id not in self.busy, f"two messages in flight to chat {chat_id}"
+            self.busy.add(chat_id)
+            self.most = max(self.most, len(self.busy))
+            await asyncio.sleep(0.05)  # a round trip to Telegram
+            self.busy.discard(chat_id)
+            return await super().send(chat_id, html, buttons)
+
+    sink = SlowSink()
+    report = asyncio.run(deliver_due(store, sink, Governor(per_second=1000, private_interval=0, in_flight=4)))
+    assert report.sent == 36 and sink.most == 4
+    assert sorted(c for c, _ in sink.sent) == sorted(list(range(1, 13)) * 3)
+
+
 def test_one_chats_trouble_is_its_own(store):
     queue(store, [1, 2, 3])
     sink = RecordingSink({1: RetryLater(30), 2: Rejected("Bad Request: can't parse entities")})

@@ -1,8 +1,9 @@
 """Deliver: the outbox. Every (alert, chat) is a row; a row is marked sent only after Telegram took it.
 
-One message is in flight at a time, so a crash or restart re-sends at most that one message. Telegram's
-limits are kept by a small governor (about 30 messages a second overall, one a second per private chat,
-20 a minute per group); a 429 pauses only the chat it names, a 403 unsubscribes that chat, network and
+Several messages are in flight at once (enough to reach Telegram's rate at a real network's round trip), but
+never two to one chat, so a crash or restart re-sends at most one message per chat. Telegram's limits are
+kept by a small governor (just under 30 messages a second overall, one a second per private chat, 20 a
+minute per group or channel); a 429 pauses only the chat it names, a 403 unsubscribes that chat, network and
 5xx errors retry later with backoff, and none of these holds up the other chats.
 
 Every failure of a message, whatever its type (a bug in reading Telegram's answer included), counts as one
@@ -37,40 +38,68 @@ class Sink(Protocol):
     async def send(self, chat_id: int, html: str, buttons: list[tuple[str, str]] | None = None) -> int | None: ...
 
 
+# Telegram allows about 30 messages a second to different chats; we stay a little under it, because our clock
+# and the moment a request reaches Telegram differ by the network's jitter.
+PER_SECOND = 28.0
+# Enough messages in flight to reach that rate at a 100-200 ms round trip (30/s x 0.2 s = 6), with room.
+IN_FLIGHT = 8
+
+
 class Governor:
-    """Paces sends to Telegram's limits without holding up ready chats behind a waiting one."""
+    """Paces sends to Telegram's limits without holding up ready chats behind a waiting one.
+
+    per_second: messages a second overall, evenly spaced.
+    private_interval, group_interval: seconds between two messages to one private chat (1/s), to one group or
+        channel (3 s: 20 a minute).
+    in_flight: messages sent at once, each to a different chat (never two to one chat: a crash then re-sends
+        at most one message per chat).
+    """
 
     def __init__(
         self,
-        per_second: float = 30.0,
+        per_second: float = PER_SECOND,
         private_interval: float = 1.0,
         group_interval: float = 3.0,
+        in_flight: int = IN_FLIGHT,
         clock: Callable[[], float] = time.monotonic,
     ):
         self.per_second = per_second
         self.private_interval = private_interval
         self.group_interval = group_interval
+        self.in_flight = max(1, in_flight)
         self.clock = clock
-        self._recent: collections.deque[float] = collections.deque()
+        self._next = float("-inf")  # the next slot on an even grid of 1/per_second
+        self._recent: collections.deque[float] = collections.deque()  # sends of the last second
         self._chat_ready: dict[int, float] = {}
 
     def _global_ready(self, now: float) -> float:
+        # Evenly spaced rather than in bursts: a burst at the end of one second and the next at the start of the
+        # following one reach Telegram closer together than they left (the first burst's new connections are
+        # slower). The sliding window on top keeps any one second of ours within per_second.
         while self._recent and self._recent[0] <= now - 1.0:
             self._recent.popleft()
-        if len(self._recent) < self.per_second:
-            return now
-        return self._recent[0] + 1.0
+        full = self._recent[0] + 1.0 if len(self._recent) >= self.per_second else now
+        return max(now, self._next, full)
 
     def ready_at(self, chat_id: int) -> float:
         now = self.clock()
         return max(self._chat_ready.get(chat_id, now), self._global_ready(now))
 
-    async def acquire(self, chat_id: int, is_group: bool) -> None:
-        while (wait := self.ready_at(chat_id) - self.clock()) > 0:
-            await asyncio.sleep(wait)
+    def take(self, chat_id: int, is_group: bool) -> None:
+        """Record a send to ``chat_id`` now (the caller waited until ``ready_at``)."""
         now = self.clock()
+        # The next slot stays on the grid when this send woke a little late, so small delays do not add up and
+        # slow the whole fan-out; after a longer pause the grid starts again from now (no burst to catch up).
+        interval = 1.0 / self.per_second
+        self._next = (self._next if now - self._next <= interval else now) + interval
         self._recent.append(now)
         self._chat_ready[chat_id] = now + (self.group_interval if is_group else self.private_interval)
+
+    async def acquire(self, chat_id: int, is_group: bool) -> None:
+        """Wait until a message may go to ``chat_id``, and record it."""
+        while (wait := self.ready_at(chat_id) - self.clock()) > 0:
+            await asyncio.sleep(wait)
+        self.take(chat_id, is_group)
 
     def pause(self, chat_id: int, seconds: float) -> None:
         self._chat_ready[chat_id] = max(self._chat_ready.get(chat_id, 0.0), self.clock() + seconds)
@@ -124,16 +153,33 @@ def plan_messages(store: Store, rows: list[dict]) -> dict[int, collections.deque
 async def deliver_due(
     store: Store, sink: Sink, governor: Governor, now: Callable[[], datetime] = lambda: datetime.now(UTC)
 ) -> OutboxReport:
-    """Send every due message once, one at a time, choosing next the chat that is ready soonest."""
+    """Send every due message once: up to ``governor.in_flight`` at a time, each to a different chat, the next
+    one always to the idle chat that is ready soonest."""
     rows = store.due_deliveries(now())
     if not rows:
         return OutboxReport()
     outbox = _Round(store, sink, governor, now, rows)
-    while outbox.queues:
-        chat_id = min(outbox.queues, key=governor.ready_at)
-        delivery = outbox.next_of(chat_id)
-        await governor.acquire(chat_id, outbox.is_group(chat_id))
-        await outbox.send(delivery)
+    running: dict[int, asyncio.Task[None]] = {}  # chat -> its one message in flight
+    try:
+        while outbox.queues or running:
+            idle = [c for c in outbox.queues if c not in running]
+            wait = None
+            if idle and len(running) < governor.in_flight:
+                chat_id = min(idle, key=governor.ready_at)
+                wait = governor.ready_at(chat_id) - governor.clock()
+                if wait <= 0:
+                    governor.take(chat_id, outbox.is_group(chat_id))
+                    running[chat_id] = asyncio.create_task(outbox.send(outbox.next_of(chat_id)))
+                    continue
+            if not running:
+                await asyncio.sleep(wait)
+                continue
+            done, _ = await asyncio.wait(running.values(), timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            for chat_id in [c for c, task in running.items() if task in done]:
+                running.pop(chat_id).result()  # send() settles every failure; what is left here is a bug
+    finally:
+        if running:  # a bug in one send: let the others finish and settle their rows before it propagates
+            await asyncio.gather(*running.values(), return_exceptions=True)
     return outbox.report
 
 
