@@ -65,3 +65,21 @@ def test_a_huge_item_is_cut_without_breaking_a_tag():
     assert len(html) <= LIMIT
     parse_html(html)
     assert "…" in plain(html)
+
+
+def test_recent_items_with_long_titles_are_split_under_the_limit_and_a_huge_one_is_cut_cleanly():
+    from bot.deliver.render import recent_html
+    from bot.types import Recent
+
+    long = [
+        Recent(f"{i} Kim & Putin " + "troops & shells " * 20, f"https://example.org/{'x' * 200}?id={i}", "W", NOW, 0.9)
+        for i in range(20)
+    ]
+    huge = [Recent("T" * 5000, "https://example.org/a", "Wire", NOW, 0.9)]
+    for items in (long, huge):
+        messages = recent_html(items, "en")
+        for html in messages:
+            text, _ = parse_html(html)
+            assert len(html) <= LIMIT and len(text) <= LIMIT
+    texts = "".join(parse_html(m)[0] for m in recent_html(long, "en"))
+    assert all(f"{i} Kim & Putin" in texts for i in range(20))  # nothing lost between the parts

@@ -114,13 +114,15 @@ def _fit(text: str, limit: int = LIMIT) -> str:
 
 
 def chunk_lines(lines: list[str], limit: int = 4000) -> list[str]:
-    """Join lines into messages under Telegram's limit, never splitting a line (nor a tag in it)."""
+    """Join lines into messages under Telegram's limit, never splitting a line; a line longer than a whole
+    message is cut short without breaking a tag or an entity in it."""
     messages, current = [], ""
     for line in lines:
+        line = _fit(line, limit)
         if current and len(current) + 1 + len(line) > limit:
             messages.append(current)
             current = ""
-        current = f"{current}\n{line}" if current else line[:limit]
+        current = f"{current}\n{line}" if current else line
     return [*messages, current] if current else messages
 
 
