@@ -271,6 +271,47 @@ class Recent:
 
 
 @dataclass(frozen=True)
+class Found:
+    """A stored item that matched a search.
+
+    item_id, title, link, source, language, published: the item's.
+    score: the model's score, None for an item never scored.
+    relevant: whether the model flagged it.
+    snippet: the words around the match, the matched words marked.
+    """
+
+    item_id: str
+    title: str
+    link: str | None
+    source: str
+    language: str
+    published: datetime
+    score: float | None
+    relevant: bool
+    snippet: Excerpt
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of a search's results, newest first.
+
+    search_id: the saved search the page's buttons refer to (0 when it was not saved, as on the command line).
+    words: what was searched for, as typed.
+    relevant_only: only items the model flagged.
+    offset: how many results come before this page.
+    total: how many results there are in all.
+    found: this page's results.
+    """
+
+    search_id: int
+    words: str
+    relevant_only: bool
+    offset: int
+    total: int
+    found: tuple[Found, ...]
+
+
+@dataclass(frozen=True)
 class Status:
     """The bot's state for /status."""
 
