@@ -142,6 +142,24 @@ class FeedResult:
         return self.error is None
 
 
+@dataclass(frozen=True)
+class StoryText:
+    """What the same-story measure compares of an item.
+
+    title: the headline.
+    body: the summary, else the start of the full text.
+    language: ISO 639-1 code.
+    """
+
+    title: str
+    body: str
+    language: str
+
+    @classmethod
+    def of(cls, item: Item) -> StoryText:
+        return cls(item.title, item.summary or item.text[:600], item.language)
+
+
 # ---------------------------------------------------------------- classify
 
 
