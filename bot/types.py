@@ -196,6 +196,8 @@ class Alert:
     why: the terms that drove the score.
     excerpt: the excerpt shown under the title.
     created_at: when the alert was raised.
+    story_id: the first alert of the story this one reports on again (the same event, another outlet or
+        language); None when this alert is the first.
     """
 
     id: int
@@ -204,16 +206,27 @@ class Alert:
     why: tuple[str, ...]
     excerpt: Excerpt
     created_at: datetime
+    story_id: int | None = None
+
+    @property
+    def story(self) -> int:
+        """The id of the story's first alert (this alert's own id when it is the first)."""
+        return self.story_id or self.id
 
 
 @dataclass(frozen=True)
 class Plan:
-    """How one subscriber gets one alert: on its own now, or in a digest at ``due_at``."""
+    """How one subscriber gets one alert: on its own now, or in a digest at ``due_at``.
+
+    kind: "alert", a message of its own; "also", a later report of a story the chat already has a message
+        of, which that message is edited to name ("also: ANSA, Meduza").
+    """
 
     alert_id: int
     chat_id: int
     digest: bool
     due_at: datetime
+    kind: str = "alert"
 
 
 @dataclass(frozen=True)
@@ -224,12 +237,15 @@ class Delivery:
     chat_id: where it goes.
     html: the message.
     buttons: (label, callback data) under it; None for digests.
+    edit: the id of the message already in the chat that this one replaces (a story's "also: ..."), or None
+        for a new message.
     """
 
     ids: tuple[int, ...]
     chat_id: int
     html: str
     buttons: list[tuple[str, str]] | None
+    edit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -247,6 +263,8 @@ class Subscriber:
     quiet_start, quiet_end: local hours between which alerts are held, then sent as one digest; None = off.
     timezone: IANA name for the local hours.
     active: False after /stop or when Telegram says the bot was blocked or removed.
+    every_report: a message for every report of a story; by default later reports are added to the first
+        alert's message ("also: ...").
     """
 
     chat_id: int
@@ -261,6 +279,7 @@ class Subscriber:
     quiet_end: int | None = None
     timezone: str = "UTC"
     active: bool = True
+    every_report: bool = False
 
     @property
     def tz(self) -> ZoneInfo:

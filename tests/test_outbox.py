@@ -150,3 +150,78 @@ def test_known_trouble_is_retried_with_backoff_and_given_up_after_the_bound(stor
     # Each message is tried on its own: the one waiting behind a failure is held, not counted.
     assert [(r["status"], r["attempts"]) for r in rows] == [("dropped", MAX_ATTEMPTS)] * 2
     assert all(r["last_error"] == f"gave up after {MAX_ATTEMPTS} attempts: Bad Gateway" for r in rows)
+
+
+class EditingSink(RecordingSink):
+    def __init__(self):
+        super().__init__()
+        self.html: dict[int, str] = {}
+        self.edits: list[tuple[int, int]] = []
+
+    async def send(self, chat_id, html, buttons=None):
+        message_id = await super().send(chat_id, html, buttons)
+        self.html[message_id] = html
+        return message_id
+
+    async def edit(self, chat_id, message_id, html, buttons=None):
+        self.edits.append((chat_id, message_id))
+        self.html[message_id] = html
+        return message_id
+
+
+def story_alert(store: Store, key: str, source: str, story: int | None = None):
+    from bot.types import Alert
+
+    item = Item(key, "f", source, "en", f"Troops {key}", "", "", f"https://e.org/{key}", NOW, NOW)
+    store.add_items([item])
+    score = Score(item.id, 0.9, True, (), Excerpt("x", ()), "v")
+    return Alert(store.create_alert(score, NOW, story), item, 0.9, (), score.excerpt, NOW, story)
+
+
+def test_a_later_report_edits_the_message_a_chat_has_every_report_sends_it_a_digest_lists_the_story_once(store):
+    from dataclasses import replace
+
+    from bot.pipeline import fan_out
+
+    thresholds = {"strict": 0.8, "normal": 0.5, "broad": 0.3}
+    for chat in (1, 2, 3):
+        subscriptions.subscribe(store, chat, "private", "", "en", NOW)
+    store.save_subscriber(replace(store.subscriber(2), every_report=True), NOW)
+    store.save_subscriber(replace(store.subscriber(3), mode="hourly"), NOW)
+    sink, clock = EditingSink(), [NOW]
+
+    def deliver():
+        asyncio.run(deliver_due(store, sink, Governor(private_interval=0), now=lambda: clock[0]))
+
+    first = story_alert(store, "a", "Yonhap")
+    fan_out(store, [first], thresholds, NOW)
+    deliver()
+    later = story_alert(store, "b", "ANSA", story=first.id)
+    fan_out(store, [later], thresholds, NOW)
+    deliver()
+    assert [c for c, _ in sink.sent] == [1, 2, 2]  # chat 1: no second message; chat 2: every report
+    (edit,) = sink.edits
+    assert edit[0] == 1 and 'also:</i> <a href="https://e.org/b">ANSA</a>' in sink.html[edit[1]]
+    assert "Troops a" in sink.html[edit[1]]  # the first alert stays what the message shows
+    assert 'also:</i> <a href="https://e.org/a">Yonhap</a>' in sink.html[3]
+
+    clock[0] = NOW + timedelta(hours=2)
+    deliver()
+    digest = sink.html[4]
+    assert digest.count("Troops ") == 1 and "ANSA" in digest
+    assert {r["status"] for r in store.db["deliveries"].rows} == {"sent"}
+
+
+def test_a_report_joining_a_story_whose_message_is_still_queued_is_named_in_it_when_it_goes(store):
+    from bot.pipeline import fan_out
+
+    subscriptions.subscribe(store, 1, "private", "", "en", NOW)
+    thresholds = {"strict": 0.8, "normal": 0.5, "broad": 0.3}
+    first = story_alert(store, "a", "Yonhap")
+    fan_out(store, [first], thresholds, NOW)
+    fan_out(store, [story_alert(store, "b", "ANSA", story=first.id)], thresholds, NOW)
+    sink = EditingSink()
+    asyncio.run(deliver_due(store, sink, Governor(private_interval=0), now=lambda: NOW))
+    assert len(sink.sent) == 1 and not sink.edits
+    assert "ANSA" in sink.html[1] and "Troops a" in sink.html[1]
+    assert {(r["kind"], r["status"]) for r in store.db["deliveries"].rows} == {("alert", "sent"), ("also", "sent")}

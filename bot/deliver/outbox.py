@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from bot.deliver import render
+from bot.deliver.compose import plan_messages
 from bot.errors import Blocked, DeliveryError, Rejected, RetryLater
 from bot.types import Delivery
 
@@ -36,6 +36,12 @@ class Sink(Protocol):
     """Where alerts go: Telegram, or the terminal when no token is set."""
 
     async def send(self, chat_id: int, html: str, buttons: list[tuple[str, str]] | None = None) -> int | None: ...
+
+    async def edit(
+        self, chat_id: int, message_id: int, html: str, buttons: list[tuple[str, str]] | None = None
+    ) -> int | None:
+        """Replace the text of a message already sent (a story's sources grow in place); an edit that
+        changes nothing is a success."""
 
 
 # Telegram allows about 30 messages a second to different chats; we stay a little under it, because our clock
@@ -123,33 +129,6 @@ def _retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(600, 2 ** min(attempts, 10)))
 
 
-def plan_messages(store: Store, rows: list[dict]) -> dict[int, collections.deque[Delivery]]:
-    """Due outbox rows -> per chat, the messages to send: each instant alert alone, digests in parts."""
-    alerts = store.alerts_by_id(r["alert_id"] for r in rows)
-    queues: dict[int, collections.deque[Delivery]] = collections.defaultdict(collections.deque)
-    digests: dict[int, list[dict]] = collections.defaultdict(list)
-    for row in rows:
-        alert = alerts.get(row["alert_id"])
-        if alert is None:
-            continue
-        lang = row.get("ui_language") or "en"
-        if row["digest"]:
-            digests[row["chat_id"]].append(row)
-        else:
-            queues[row["chat_id"]].append(
-                Delivery(
-                    (row["id"],), row["chat_id"], render.alert_html(alert, lang), render.alert_buttons(alert.id, lang)
-                )
-            )
-    for chat_id, chat_rows in digests.items():
-        lang = chat_rows[0].get("ui_language") or "en"
-        by_alert = {r["alert_id"]: r["id"] for r in chat_rows}
-        chat_alerts = sorted((alerts[a] for a in by_alert), key=lambda a: a.item.published)
-        for alert_ids_part, html in render.digest_messages(chat_alerts, lang):
-            queues[chat_id].append(Delivery(tuple(by_alert[a] for a in alert_ids_part), chat_id, html, None))
-    return queues
-
-
 async def deliver_due(
     store: Store, sink: Sink, governor: Governor, now: Callable[[], datetime] = lambda: datetime.now(UTC)
 ) -> OutboxReport:
@@ -191,7 +170,9 @@ class _Round:
         self.report = OutboxReport()
         self.kinds = {r["chat_id"]: r.get("chat_kind") or "private" for r in rows}
         self.attempts = {r["id"]: r["attempts"] or 0 for r in rows}
-        self.queues = plan_messages(store, rows)
+        self.queues, settled = plan_messages(store, rows)
+        if settled:  # updates of a message still to be sent: it will name them when it goes
+            store.mark_sent(settled, None, now())
 
     def is_group(self, chat_id: int) -> bool:
         return self.kinds[chat_id] in ("group", "supergroup", "channel")
@@ -211,7 +192,10 @@ class _Round:
         """Send one message and settle its rows, whatever happens: no failure escapes to hold other chats."""
         chat_id = delivery.chat_id
         try:
-            message_id = await self.sink.send(chat_id, delivery.html, delivery.buttons)
+            if delivery.edit is None:
+                message_id = await self.sink.send(chat_id, delivery.html, delivery.buttons)
+            else:
+                message_id = await self.sink.edit(chat_id, delivery.edit, delivery.html, delivery.buttons)
         except RetryLater as e:
             self.governor.pause(chat_id, e.seconds)
             self.failed(delivery, e, timedelta(seconds=e.seconds))

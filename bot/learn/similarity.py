@@ -17,6 +17,7 @@ import collections
 import math
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import cache, lru_cache
 from typing import Protocol
 
@@ -194,3 +195,14 @@ class LexicalSimilarity:
 
 
 LEXICAL = LexicalSimilarity()
+
+
+def find_story(text: StoryText, stories: Sequence[tuple[int, StoryText]], similarity: Similarity) -> int | None:
+    """The story ``text`` reports on again: of the (story, text) pairs, the story of the most similar text if
+    that is at or above the measure's threshold; None when it is news of its own."""
+    best, best_score = None, similarity.threshold
+    for story, other in stories:
+        score = similarity(text, other)
+        if score >= best_score:
+            best, best_score = story, score
+    return best

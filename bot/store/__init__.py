@@ -8,6 +8,7 @@ Split by domain, one part per table group, all joined in ``Store``:
     subscribers.py  the chats that receive alerts
     labels.py       labels and retrains
     search.py       the items' full-text index, and saved searches
+    stories.py      alerts grouped by the event they report, and each chat's message of a story
 
 Only this package imports sqlite_utils, and no method takes SQL text. Writes are idempotent: polling
 again, re-importing a file or re-running a migration never creates a duplicate.
@@ -21,10 +22,11 @@ from bot.store.items import ItemsMixin, item_from_row
 from bot.store.labels import LabelsMixin
 from bot.store.migrations import MIGRATIONS
 from bot.store.search import SearchMixin
+from bot.store.stories import StoriesMixin
 from bot.store.subscribers import SubscribersMixin
 
 __all__ = ["MIGRATIONS", "Store", "item_from_row"]
 
 
-class Store(FeedsMixin, ItemsMixin, AlertsMixin, SubscribersMixin, LabelsMixin, SearchMixin):
+class Store(FeedsMixin, ItemsMixin, AlertsMixin, SubscribersMixin, LabelsMixin, SearchMixin, StoriesMixin):
     """The database: open it with ``Store.open(path)``; every method is one small transaction."""
