@@ -98,3 +98,11 @@ def test_the_search_command_prints_matches_newest_first(tmp_path):
     assert "e.org/en1" in flagged.stdout and "e.org/it1" not in flagged.stdout and "next: --page 2" in flagged.stdout
     bad = tieswatch("search", "?!", "--data", str(tmp_path / "data"), cwd=tmp_path)
     assert bad.returncode == 2 and "nothing to search for" in bad.stderr
+
+
+def test_a_saved_search_belongs_to_its_chat_and_is_forgotten_after_a_week(store):
+    old = store.save_search(1, "Kursk", NOW - timedelta(days=8))
+    mine = store.save_search(1, "Курск", NOW)
+    assert store.saved_search(mine, 1) == "Курск"
+    assert store.saved_search(mine, 2) is None  # another chat's buttons cannot page through it
+    assert store.saved_search(old, 1) is None

@@ -21,6 +21,7 @@ from bot.deliver.outbox import Governor
 from bot.deliver.subscriptions import subscribe
 from bot.errors import TieswatchError
 from bot.learn.score import Classifier
+from bot.learn.similarity import LEXICAL
 from bot.pipeline import Pipeline
 from bot.store import Store
 
@@ -63,6 +64,7 @@ async def serve(
     store = Store.open(config.db_path)
     classifier = Classifier(config.models_dir)
     model = await asyncio.to_thread(lambda: classifier.model)  # trains the bundled model on first start
+    await asyncio.to_thread(LEXICAL.prepare)  # the same-story measure's corpus counts, off the event loop
     now = clock()
     app = None
     governor = Governor(in_flight=config.sends_in_flight)

@@ -4,7 +4,7 @@ people page through in Telegram."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.store.base import StoreBase
 from bot.types import Found, SearchPage, iso
@@ -76,7 +76,10 @@ class SearchMixin(StoreBase):
         return SearchPage(search_id, words, relevant_only, offset, total, found)
 
     def save_search(self, chat_id: int, words: str, now: datetime) -> int:
-        """Keep what a chat searched for, so the buttons under its results can page through them."""
+        """Keep what a chat searched for, so the buttons under its results can page through them; searches
+        older than a week are forgotten (their buttons then ask for a new search)."""
+        with self.db.conn:
+            self.db.conn.execute("DELETE FROM searches WHERE created_at < ?", [iso(now - timedelta(days=7))])
         return self.db["searches"].insert({"chat_id": chat_id, "words": words, "created_at": iso(now)}).last_pk
 
     def saved_search(self, search_id: int, chat_id: int) -> str | None:
