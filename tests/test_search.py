@@ -103,6 +103,8 @@ def test_the_search_command_prints_matches_newest_first(tmp_path):
 def test_a_saved_search_belongs_to_its_chat_and_is_forgotten_after_a_week(store):
     old = store.save_search(1, "Kursk", NOW - timedelta(days=8))
     mine = store.save_search(1, "Курск", NOW)
-    assert store.saved_search(mine, 1) == "Курск"
+    newer = store.save_search(1, "북한", NOW)
+    assert store.saved_search(mine, 1) == "Курск" and store.saved_search(newer, 1) == "북한"
     assert store.saved_search(mine, 2) is None  # another chat's buttons cannot page through it
     assert store.saved_search(old, 1) is None
+    assert len({old, mine, newer}) == 3  # an id is never given twice: an old button finds nothing, not another

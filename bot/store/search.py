@@ -79,7 +79,12 @@ class SearchMixin(StoreBase):
         """Keep what a chat searched for, so the buttons under its results can page through them; searches
         older than a week are forgotten (their buttons then ask for a new search)."""
         with self.db.conn:
-            self.db.conn.execute("DELETE FROM searches WHERE created_at < ?", [iso(now - timedelta(days=7))])
+            # The newest row is kept: SQLite gives a new row the highest id + 1, so an id is never handed out
+            # twice and an old button cannot page through someone's newer search.
+            self.db.conn.execute(
+                "DELETE FROM searches WHERE created_at < ? AND id < (SELECT MAX(id) FROM searches)",
+                [iso(now - timedelta(days=7))],
+            )
         return self.db["searches"].insert({"chat_id": chat_id, "words": words, "created_at": iso(now)}).last_pk
 
     def saved_search(self, search_id: int, chat_id: int) -> str | None:
