@@ -21,6 +21,7 @@ bench: $(STAMP)        ## benchmarks that print figures
 	$(BIN)/python benchmarks/fanout_bench.py
 	$(BIN)/python benchmarks/retrain_bench.py
 	$(BIN)/python benchmarks/run_memory_bench.py
+	$(BIN)/python benchmarks/story_bench.py
 
 lint: $(STAMP)         ## ruff: lint and formatting
 	$(BIN)/ruff check .

@@ -30,6 +30,7 @@ class Config:
     backoff_cap: the longest a failing feed waits before its next try, in seconds.
     pause_after: failures in a row after which a feed is paused and the admins told.
     retrain_days, retrain_labels: a scheduled retrain runs after this many days, or this many new labels.
+    sends_in_flight: messages the outbox sends at once, each to a different chat.
     promote_margin: how much precision a retrained model may lose and still be promoted (F1 must not drop).
     corpus: the labelled JSON Lines file (or folder of them) that training starts from; None: the bundled one.
     min_interval: the shortest poll interval feeds.yaml may ask for, in seconds.
@@ -53,6 +54,7 @@ class Config:
     promote_margin: float = 0.02
     corpus: Path | None = None
     min_interval: int = 60
+    sends_in_flight: int = 8  # Telegram's 30/s at a 100-200 ms round trip needs 3-6 at once
 
     @property
     def db_path(self) -> Path:
@@ -130,4 +132,5 @@ def load_config(
         promote_margin=_float_env(env, "TIESWATCH_PROMOTE_MARGIN", 0.02, 0, 1),
         corpus=Path(corpus) if corpus else None,
         min_interval=_int_env(env, "TIESWATCH_MIN_INTERVAL", 60, 1, 86400),
+        sends_in_flight=_int_env(env, "TIESWATCH_SENDS_IN_FLIGHT", 8, 1, 100),
     )

@@ -19,14 +19,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.config import Config
-from bot.deliver.decide import decide, should_alert
+from bot.deliver.decide import decide, for_story, should_alert
 from bot.deliver.outbox import Governor, OutboxReport, Sink, deliver_due
 from bot.errors import TieswatchError
 from bot.ingest.feeds_yaml import load_feeds
 from bot.ingest.poll import poll_feeds
 from bot.learn.score import Classifier
+from bot.learn.similarity import LEXICAL, Similarity, find_story
 from bot.store import Store
-from bot.types import Alert, Feed, FeedResult, Plan, Score, Status
+from bot.types import Alert, Feed, FeedResult, Plan, Score, Status, StoryText
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +55,9 @@ class PollReport:
         )
 
 
+STORY_WINDOW = timedelta(hours=48)  # a report joins a story whose alerts are this recent
+
+
 def raise_alerts(
     store: Store,
     results: Sequence[FeedResult],
@@ -61,9 +65,12 @@ def raise_alerts(
     floor: float,
     now: datetime,
     first_poll_window: timedelta,
+    similarity: Similarity = LEXICAL,
 ) -> list[Alert]:
-    """Create an alert (once per item) for each new item that deserves one."""
+    """Create an alert (once per item) for each new item that deserves one. An item reporting the same event
+    as an alert of the last 48 hours (``similarity``, in any language) joins that alert's story."""
     alerts = []
+    stories = store.story_texts_since(now - STORY_WINDOW)
     for result in results:
         for item in result.new_items:
             score = scores[item.id]
@@ -71,21 +78,30 @@ def raise_alerts(
                 score, item, floor=floor, first_poll=result.first_poll, now=now, first_poll_window=first_poll_window
             ):
                 continue
-            alert_id = store.create_alert(score, now)
+            text = StoryText.of(item)
+            story = find_story(text, stories, similarity)
+            alert_id = store.create_alert(score, now, story)
             if alert_id is not None:
-                alerts.append(Alert(alert_id, item, score.score, score.why, score.excerpt, now))
+                stories.append((story or alert_id, text))
+                alerts.append(Alert(alert_id, item, score.score, score.why, score.excerpt, now, story))
     return alerts
 
 
 def fan_out(store: Store, alerts: Sequence[Alert], thresholds: dict[str, float], now: datetime) -> int:
-    """Queue one delivery per (alert, subscriber) that ``decide`` accepts; return how many were new."""
+    """Queue one delivery per (alert, subscriber) that ``decide`` accepts; return how many were new. A later
+    report of a story goes to a chat that has the story already as an update of that message."""
     subs = store.subscribers()
+    has_story = store.story_chats(a.story for a in alerts if a.story_id is not None)
     plans: list[Plan] = []
     for alert in alerts:
         for sub in subs:
             plan = decide(alert, sub, thresholds, now)
-            if plan is not None:
-                plans.append(plan)
+            if plan is None:
+                continue
+            plan = for_story(plan, sub, alert, sub.chat_id in has_story.get(alert.story, ()))
+            if plan.kind == "alert" and not plan.digest:  # this chat will have the story as its own message
+                has_story.setdefault(alert.story, set()).add(sub.chat_id)
+            plans.append(plan)
     return store.add_deliveries(plans, now)
 
 

@@ -142,6 +142,24 @@ class FeedResult:
         return self.error is None
 
 
+@dataclass(frozen=True)
+class StoryText:
+    """What the same-story measure compares of an item.
+
+    title: the headline.
+    body: the summary, else the start of the full text.
+    language: ISO 639-1 code.
+    """
+
+    title: str
+    body: str
+    language: str
+
+    @classmethod
+    def of(cls, item: Item) -> StoryText:
+        return cls(item.title, item.summary or item.text[:600], item.language)
+
+
 # ---------------------------------------------------------------- classify
 
 
@@ -178,6 +196,8 @@ class Alert:
     why: the terms that drove the score.
     excerpt: the excerpt shown under the title.
     created_at: when the alert was raised.
+    story_id: the first alert of the story this one reports on again (the same event, another outlet or
+        language); None when this alert is the first.
     """
 
     id: int
@@ -186,16 +206,27 @@ class Alert:
     why: tuple[str, ...]
     excerpt: Excerpt
     created_at: datetime
+    story_id: int | None = None
+
+    @property
+    def story(self) -> int:
+        """The id of the story's first alert (this alert's own id when it is the first)."""
+        return self.story_id or self.id
 
 
 @dataclass(frozen=True)
 class Plan:
-    """How one subscriber gets one alert: on its own now, or in a digest at ``due_at``."""
+    """How one subscriber gets one alert: on its own now, or in a digest at ``due_at``.
+
+    kind: "alert", a message of its own; "also", a later report of a story the chat already has a message
+        of, which that message is edited to name ("also: ANSA, Meduza").
+    """
 
     alert_id: int
     chat_id: int
     digest: bool
     due_at: datetime
+    kind: str = "alert"
 
 
 @dataclass(frozen=True)
@@ -206,12 +237,15 @@ class Delivery:
     chat_id: where it goes.
     html: the message.
     buttons: (label, callback data) under it; None for digests.
+    edit: the id of the message already in the chat that this one replaces (a story's "also: ..."), or None
+        for a new message.
     """
 
     ids: tuple[int, ...]
     chat_id: int
     html: str
     buttons: list[tuple[str, str]] | None
+    edit: int | None = None
 
 
 @dataclass(frozen=True)
@@ -229,6 +263,8 @@ class Subscriber:
     quiet_start, quiet_end: local hours between which alerts are held, then sent as one digest; None = off.
     timezone: IANA name for the local hours.
     active: False after /stop or when Telegram says the bot was blocked or removed.
+    every_report: a message for every report of a story; by default later reports are added to the first
+        alert's message ("also: ...").
     """
 
     chat_id: int
@@ -243,6 +279,7 @@ class Subscriber:
     quiet_end: int | None = None
     timezone: str = "UTC"
     active: bool = True
+    every_report: bool = False
 
     @property
     def tz(self) -> ZoneInfo:
@@ -268,6 +305,47 @@ class Recent:
     source: str
     published: datetime
     score: float
+
+
+@dataclass(frozen=True)
+class Found:
+    """A stored item that matched a search.
+
+    item_id, title, link, source, language, published: the item's.
+    score: the model's score, None for an item never scored.
+    relevant: whether the model flagged it.
+    snippet: the words around the match, the matched words marked.
+    """
+
+    item_id: str
+    title: str
+    link: str | None
+    source: str
+    language: str
+    published: datetime
+    score: float | None
+    relevant: bool
+    snippet: Excerpt
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    """One page of a search's results, newest first.
+
+    search_id: the saved search the page's buttons refer to (0 when it was not saved, as on the command line).
+    words: what was searched for, as typed.
+    relevant_only: only items the model flagged.
+    offset: how many results come before this page.
+    total: how many results there are in all.
+    found: this page's results.
+    """
+
+    search_id: int
+    words: str
+    relevant_only: bool
+    offset: int
+    total: int
+    found: tuple[Found, ...]
 
 
 @dataclass(frozen=True)

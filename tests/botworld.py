@@ -47,12 +47,14 @@ class World:
     feeds: FeedServer
     config: Config
     clock: Clock
-    items: list[tuple[str, str, str, datetime]] = field(default_factory=list)
+    items: dict[str, list[tuple[str, str, str, datetime]]] = field(default_factory=dict)
 
-    def publish(self, key: str, title: str, summary: str = "", age: timedelta = timedelta(0)) -> None:
-        """A news item appears on the loopback feed."""
-        self.items.append((key, title, summary, self.clock() - age))
-        self.feeds.put("/news.xml", rss(self.items))
+    def publish(
+        self, key: str, title: str, summary: str = "", age: timedelta = timedelta(0), feed: str = "/news.xml"
+    ) -> None:
+        """A news item appears on a loopback feed (the world's own, unless ``feed`` names another path)."""
+        self.items.setdefault(feed, []).append((key, title, summary, self.clock() - age))
+        self.feeds.put(feed, rss(self.items[feed]))
 
     def store(self) -> Store:
         return Store.open(self.config.db_path)

@@ -18,6 +18,7 @@ def test_defaults_environment_and_options():
         Path("data/tieswatch.db"),
     )
     assert config.telegram_token is None and config.telegram_api_url == "https://api.telegram.org"
+    assert config.sends_in_flight == 8 and load_config(env={"TIESWATCH_SENDS_IN_FLIGHT": "3"}).sends_in_flight == 3
     env = {
         "TIESWATCH_FEEDS": "/etc/f.yaml",
         "TIESWATCH_DATA": "/var/tw",
@@ -48,6 +49,7 @@ def test_the_token_never_shows_in_the_configs_repr():
         ({"TIESWATCH_PROMOTE_MARGIN": "2"}, "TIESWATCH_PROMOTE_MARGIN must be between 0 and 1"),
         ({"TIESWATCH_MIN_INTERVAL": "0"}, "TIESWATCH_MIN_INTERVAL must be between 1 and 86400"),
         ({"TIESWATCH_CORPUS": "/nonexistent/c.jsonl"}, "TIESWATCH_CORPUS: /nonexistent/c.jsonl does not exist"),
+        ({"TIESWATCH_SENDS_IN_FLIGHT": "0"}, "TIESWATCH_SENDS_IN_FLIGHT must be between 1 and 100, not '0'"),
         ({"TELEGRAM_API_URL": "ftp://x"}, "TELEGRAM_API_URL must start with http:// or https://"),
     ],
 )

@@ -53,3 +53,16 @@ def test_first_poll_alerts_only_on_recent_items():
     assert should_alert(score, old, floor=0.3, first_poll=False, now=NOON, first_poll_window=window)
     low = replace(score, score=0.2)
     assert not should_alert(low, new, floor=0.3, first_poll=False, now=NOON, first_poll_window=window)
+
+
+def test_a_later_report_of_a_story_updates_the_chats_message_unless_it_wants_every_report():
+    from bot.deliver.decide import for_story
+
+    sub, later, first = Subscriber(1), replace(make_alert(0.9), id=2, story_id=1), make_alert(0.9)
+    plan = decide(later, sub, THRESHOLDS, NOON)
+    assert for_story(plan, sub, later, chat_has_story=True).kind == "also"
+    assert for_story(plan, sub, later, chat_has_story=False).kind == "alert"  # news to this chat
+    assert for_story(plan, replace(sub, every_report=True), later, chat_has_story=True).kind == "alert"
+    assert for_story(decide(first, sub, THRESHOLDS, NOON), sub, first, chat_has_story=True).kind == "alert"
+    hourly = replace(sub, mode="hourly")
+    assert for_story(decide(later, hourly, THRESHOLDS, NOON), hourly, later, chat_has_story=True).kind == "alert"

@@ -20,7 +20,8 @@ def loaded_by(module: str) -> set[str]:
 
 
 def test_decisions_rendering_and_the_outbox_load_no_io_library():
-    for module in ("bot.deliver.decide", "bot.deliver.render", "bot.deliver.outbox", "bot.types", "bot.errors"):
+    pure = ("bot.deliver.decide", "bot.deliver.render", "bot.deliver.render_search", "bot.deliver.outbox")
+    for module in (*pure, "bot.types", "bot.errors"):
         heavy = loaded_by(module) & set(HEAVY)
         assert heavy == set(), f"importing {module} loads {sorted(heavy)}"
 

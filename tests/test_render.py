@@ -65,3 +65,40 @@ def test_a_huge_item_is_cut_without_breaking_a_tag():
     assert len(html) <= LIMIT
     parse_html(html)
     assert "…" in plain(html)
+
+
+def test_recent_items_with_long_titles_are_split_under_the_limit_and_a_huge_one_is_cut_cleanly():
+    from bot.deliver.render import recent_html
+    from bot.types import Recent
+
+    long = [
+        Recent(f"{i} Kim & Putin " + "troops & shells " * 20, f"https://example.org/{'x' * 200}?id={i}", "W", NOW, 0.9)
+        for i in range(20)
+    ]
+    huge = [Recent("T" * 5000, "https://example.org/a", "Wire", NOW, 0.9)]
+    for items in (long, huge):
+        messages = recent_html(items, "en")
+        for html in messages:
+            text, _ = parse_html(html)
+            assert len(html) <= LIMIT and len(text) <= LIMIT
+    texts = "".join(parse_html(m)[0] for m in recent_html(long, "en"))
+    assert all(f"{i} Kim & Putin" in texts for i in range(20))  # nothing lost between the parts
+
+
+def test_the_other_reports_of_a_story_are_named_once_each_linked_and_counted_beyond_three():
+    from dataclasses import replace
+
+    from bot.deliver.render import also_line
+
+    def report(i: int, source: str) -> Alert:
+        a = alert(i, link=f"https://example.org/{i}?a=1&b=2")
+        return replace(a, item=replace(a.item, source=source))
+
+    others = [report(2, "ANSA"), report(3, "Meduza & Co"), report(4, "ANSA"), report(5, "Yonhap"), report(6, "PAP")]
+    line = also_line(others, "en")
+    text, _ = parse_html(line)
+    assert text == "also: ANSA, Meduza & Co, Yonhap (+1)"
+    assert '<a href="https://example.org/2?a=1&amp;b=2">ANSA</a>' in line
+    html = alert_html(alert(), "it", others)
+    assert "anche: ANSA" in parse_html(html)[0]
+    assert also_line([], "en") == ""

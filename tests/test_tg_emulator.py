@@ -150,6 +150,15 @@ async def test_bad_gateway_twice_and_slow_calls(emu, bot):
     await bot.send_message(ALICE, "x")
 
 
+async def test_a_garbled_answer_fails_the_client_after_the_message_went_out(emu, bot):
+    emu.garble("sendMessage", chat_id=BOB, field="date", value="soon")
+    await bot.send_message(ALICE, "to Alice")  # another chat's answer is left alone
+    with pytest.raises(TypeError):
+        await bot.send_message(BOB, "to Bob")
+    assert [m["text"] for m in emu.sent(BOB)] == ["to Bob"]  # it was sent all the same
+    await bot.send_message(BOB, "again")  # times=1: the next answer is whole
+
+
 async def test_raw_http_contract(emu):
     api = f"{emu.url}/bot{TOKEN}"
     async with aiohttp.ClientSession() as http:

@@ -479,6 +479,7 @@ class TelegramEmulator:
         self._calls: list[JSON] = []
         self._faults: list[_Fault] = []
         self._slows: list[_Fault] = []
+        self._garbles: list[_Fault] = []
         self._commands: dict[tuple[str, str], list[JSON]] = {}
         self._files: dict[str, JSON] = {}
         self._webhook_url = ""
@@ -746,10 +747,25 @@ class TelegramEmulator:
         with self._lock:
             self._slows.append(_Fault(method.lower(), chat_id, 200, "", None, times, seconds))
 
+    def garble(
+        self,
+        method: str,
+        *,
+        chat_id: int | str | None = None,
+        field: str = "date",
+        value: Any = "not a timestamp",
+        times: int | None = 1,
+    ) -> None:
+        """Let ``method`` take effect (the message is sent), then answer with ``field`` of its result set to
+        ``value``: an API server that returns a field in an unexpected form, so the client fails after the fact."""
+        with self._lock:
+            self._garbles.append(_Fault(method.lower(), chat_id, 200, field, {"value": value}, times))
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
             self._slows.clear()
+            self._garbles.clear()
 
     def _take(self, faults: list[_Fault], method: str, params: JSON) -> _Fault | None:
         with self._lock:
@@ -998,6 +1014,9 @@ class TelegramEmulator:
             result = handler(params)
             if inspect.isawaitable(result):
                 result = await result
+            garbled = self._take(self._garbles, method, params)
+            if garbled is not None and isinstance(result, dict):
+                result = {**result, garbled.description: garbled.parameters["value"]}
             response = self._reply(200, {"ok": True, "result": result})
             status, description = 200, None
         except ApiError as exc:

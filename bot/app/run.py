@@ -17,9 +17,11 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.app.admin_tasks import AdminTasks
 from bot.config import Config
 from bot.deliver.console import CONSOLE_CHAT, ConsoleSink
+from bot.deliver.outbox import Governor
 from bot.deliver.subscriptions import subscribe
 from bot.errors import TieswatchError
 from bot.learn.score import Classifier
+from bot.learn.similarity import LEXICAL
 from bot.pipeline import Pipeline
 from bot.store import Store
 
@@ -63,18 +65,20 @@ async def serve(
     store = Store.open(config.db_path)
     classifier = Classifier(config.models_dir)
     model = await asyncio.to_thread(lambda: classifier.model)  # trains the bundled model on first start
+    await asyncio.to_thread(LEXICAL.prepare)  # the same-story measure's corpus counts, off the event loop
     now = clock()
     app = None
+    governor = Governor(in_flight=config.sends_in_flight)
     if config.telegram_token:
         from bot.app.telegram import TelegramSink, build_application, connect, disconnect
 
-        pipeline = Pipeline(config, store, classifier, sink=None, now=clock)  # the sink needs the app's bot
+        pipeline = Pipeline(config, store, classifier, sink=None, governor=governor, now=clock)  # sink: app's bot
         tasks = AdminTasks(config, pipeline, clock)
         app = build_application(config, pipeline, tasks, now=clock)
         pipeline.sink = TelegramSink(app.bot)
         store.set_active(CONSOLE_CHAT, False, now)
     else:
-        pipeline = Pipeline(config, store, classifier, ConsoleSink(console), now=clock)
+        pipeline = Pipeline(config, store, classifier, ConsoleSink(console), governor=governor, now=clock)
         tasks = AdminTasks(config, pipeline, clock)
         subscribe(store, CONSOLE_CHAT, "private", "console", "en", now)
         log.info("no TELEGRAM_BOT_TOKEN set: alerts are printed here (see README to connect Telegram)")

@@ -27,5 +27,11 @@ class ConsoleSink:
         print(f"{rule}\n{plain(text)}\n", file=self.stream, flush=True)
         return self.count
 
+    async def edit(self, chat_id: int, message_id: int, html_text: str, buttons: list | None = None) -> int:
+        """A terminal cannot change what it printed: the message is printed again, marked as an update."""
+        print(f"(update of message {message_id})", file=self.stream, flush=True)
+        await self.send(chat_id, html_text, buttons)
+        return message_id
+
     async def send_photo(self, chat_id: int, path: object, caption: str = "") -> None:
         print(f"{caption}: {path}\n", file=self.stream, flush=True)

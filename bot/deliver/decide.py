@@ -4,6 +4,7 @@ inputs and ``now``: no I/O, so every rule is tested by calling it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from bot.types import Alert, Item, Plan, Score, Subscriber
@@ -59,3 +60,12 @@ def decide(alert: Alert, subscriber: Subscriber, thresholds: dict[str, float], n
         # Held through the quiet hours, then sent together with whatever else arrived meanwhile.
         due, digest = next_local_hour(due, subscriber.quiet_end, subscriber), True
     return Plan(alert.id, subscriber.chat_id, digest, due)
+
+
+def for_story(plan: Plan, subscriber: Subscriber, alert: Alert, chat_has_story: bool) -> Plan:
+    """A later report of a story the chat already has a message of becomes an update of that message
+    ("also: ANSA, Meduza"), unless the chat asked for every report. A digest is left as it is: it lists a
+    story once anyway, its reports together."""
+    if alert.story_id is None or plan.digest or subscriber.every_report or not chat_has_story:
+        return plan
+    return replace(plan, kind="also")

@@ -1,9 +1,14 @@
 """Deliver: the outbox. Every (alert, chat) is a row; a row is marked sent only after Telegram took it.
 
-One message is in flight at a time, so a crash or restart re-sends at most that one message. Telegram's
-limits are kept by a small governor (about 30 messages a second overall, one a second per private chat,
-20 a minute per group); a 429 pauses only the chat it names, a 403 unsubscribes that chat, network and
+Several messages are in flight at once (enough to reach Telegram's rate at a real network's round trip), but
+never two to one chat, so a crash or restart re-sends at most one message per chat. Telegram's limits are
+kept by a small governor (just under 30 messages a second overall, one a second per private chat, 20 a
+minute per group or channel); a 429 pauses only the chat it names, a 403 unsubscribes that chat, network and
 5xx errors retry later with backoff, and none of these holds up the other chats.
+
+Every failure of a message, whatever its type (a bug in reading Telegram's answer included), counts as one
+attempt with backoff, is logged once with its cause, and after a bounded number of attempts the message is
+dropped with the reason stored: nothing is re-sent forever, and no chat waits behind another's trouble.
 """
 
 from __future__ import annotations
@@ -17,8 +22,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Protocol
 
-from bot.deliver import render
-from bot.errors import Blocked, Rejected, RetryLater, Transient
+from bot.deliver.compose import plan_messages
+from bot.errors import Blocked, DeliveryError, Rejected, RetryLater
 from bot.types import Delivery
 
 if TYPE_CHECKING:  # the outbox is handed a store; it never opens one
@@ -32,41 +37,75 @@ class Sink(Protocol):
 
     async def send(self, chat_id: int, html: str, buttons: list[tuple[str, str]] | None = None) -> int | None: ...
 
+    async def edit(
+        self, chat_id: int, message_id: int, html: str, buttons: list[tuple[str, str]] | None = None
+    ) -> int | None:
+        """Replace the text of a message already sent (a story's sources grow in place); an edit that
+        changes nothing is a success."""
+
+
+# Telegram allows about 30 messages a second to different chats; we stay a little under it, because our clock
+# and the moment a request reaches Telegram differ by the network's jitter.
+PER_SECOND = 28.0
+# Enough messages in flight to reach that rate at a 100-200 ms round trip (30/s x 0.2 s = 6), with room.
+IN_FLIGHT = 8
+
 
 class Governor:
-    """Paces sends to Telegram's limits without holding up ready chats behind a waiting one."""
+    """Paces sends to Telegram's limits without holding up ready chats behind a waiting one.
+
+    per_second: messages a second overall, evenly spaced.
+    private_interval, group_interval: seconds between two messages to one private chat (1/s), to one group or
+        channel (3 s: 20 a minute).
+    in_flight: messages sent at once, each to a different chat (never two to one chat: a crash then re-sends
+        at most one message per chat).
+    """
 
     def __init__(
         self,
-        per_second: float = 30.0,
+        per_second: float = PER_SECOND,
         private_interval: float = 1.0,
         group_interval: float = 3.0,
+        in_flight: int = IN_FLIGHT,
         clock: Callable[[], float] = time.monotonic,
     ):
         self.per_second = per_second
         self.private_interval = private_interval
         self.group_interval = group_interval
+        self.in_flight = max(1, in_flight)
         self.clock = clock
-        self._recent: collections.deque[float] = collections.deque()
+        self._next = float("-inf")  # the next slot on an even grid of 1/per_second
+        self._recent: collections.deque[float] = collections.deque()  # sends of the last second
         self._chat_ready: dict[int, float] = {}
 
     def _global_ready(self, now: float) -> float:
+        # Evenly spaced rather than in bursts: a burst at the end of one second and the next at the start of the
+        # following one reach Telegram closer together than they left (the first burst's new connections are
+        # slower). The sliding window on top keeps any one second of ours within per_second.
         while self._recent and self._recent[0] <= now - 1.0:
             self._recent.popleft()
-        if len(self._recent) < self.per_second:
-            return now
-        return self._recent[0] + 1.0
+        full = self._recent[0] + 1.0 if len(self._recent) >= self.per_second else now
+        return max(now, self._next, full)
 
     def ready_at(self, chat_id: int) -> float:
         now = self.clock()
         return max(self._chat_ready.get(chat_id, now), self._global_ready(now))
 
-    async def acquire(self, chat_id: int, is_group: bool) -> None:
-        while (wait := self.ready_at(chat_id) - self.clock()) > 0:
-            await asyncio.sleep(wait)
+    def take(self, chat_id: int, is_group: bool) -> None:
+        """Record a send to ``chat_id`` now (the caller waited until ``ready_at``)."""
         now = self.clock()
+        # The next slot stays on the grid when this send woke a little late, so small delays do not add up and
+        # slow the whole fan-out; after a longer pause the grid starts again from now (no burst to catch up).
+        interval = 1.0 / self.per_second
+        self._next = (self._next if now - self._next <= interval else now) + interval
         self._recent.append(now)
         self._chat_ready[chat_id] = now + (self.group_interval if is_group else self.private_interval)
+
+    async def acquire(self, chat_id: int, is_group: bool) -> None:
+        """Wait until a message may go to ``chat_id``, and record it."""
+        while (wait := self.ready_at(chat_id) - self.clock()) > 0:
+            await asyncio.sleep(wait)
+        self.take(chat_id, is_group)
 
     def pause(self, chat_id: int, seconds: float) -> None:
         self._chat_ready[chat_id] = max(self._chat_ready.get(chat_id, 0.0), self.clock() + seconds)
@@ -80,80 +119,128 @@ class OutboxReport:
     blocked_chats: list[int] = field(default_factory=list)
 
 
+# Known trouble (network, 5xx, 429) is retried for about 40 minutes of backoff; an error we do not understand may
+# come after the message went out (a garbled answer), so it is tried only a few times: each try may be a copy.
+MAX_ATTEMPTS = 12
+MAX_UNEXPECTED = 3
+
+
 def _retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=min(600, 2 ** min(attempts, 10)))
-
-
-def plan_messages(store: Store, rows: list[dict]) -> dict[int, collections.deque[Delivery]]:
-    """Due outbox rows -> per chat, the messages to send: each instant alert alone, digests in parts."""
-    alerts = store.alerts_by_id(r["alert_id"] for r in rows)
-    queues: dict[int, collections.deque[Delivery]] = collections.defaultdict(collections.deque)
-    digests: dict[int, list[dict]] = collections.defaultdict(list)
-    for row in rows:
-        alert = alerts.get(row["alert_id"])
-        if alert is None:
-            continue
-        lang = row.get("ui_language") or "en"
-        if row["digest"]:
-            digests[row["chat_id"]].append(row)
-        else:
-            queues[row["chat_id"]].append(
-                Delivery(
-                    (row["id"],), row["chat_id"], render.alert_html(alert, lang), render.alert_buttons(alert.id, lang)
-                )
-            )
-    for chat_id, chat_rows in digests.items():
-        lang = chat_rows[0].get("ui_language") or "en"
-        by_alert = {r["alert_id"]: r["id"] for r in chat_rows}
-        chat_alerts = sorted((alerts[a] for a in by_alert), key=lambda a: a.item.published)
-        for alert_ids_part, html in render.digest_messages(chat_alerts, lang):
-            queues[chat_id].append(Delivery(tuple(by_alert[a] for a in alert_ids_part), chat_id, html, None))
-    return queues
 
 
 async def deliver_due(
     store: Store, sink: Sink, governor: Governor, now: Callable[[], datetime] = lambda: datetime.now(UTC)
 ) -> OutboxReport:
-    """Send every due message once, one at a time, choosing next the chat that is ready soonest."""
-    report = OutboxReport()
+    """Send every due message once: up to ``governor.in_flight`` at a time, each to a different chat, the next
+    one always to the idle chat that is ready soonest."""
     rows = store.due_deliveries(now())
     if not rows:
-        return report
-    kinds = {r["chat_id"]: r.get("chat_kind") or "private" for r in rows}
-    queues = plan_messages(store, rows)
-    while queues:
-        chat_id = min(queues, key=governor.ready_at)
-        queue = queues[chat_id]
+        return OutboxReport()
+    outbox = _Round(store, sink, governor, now, rows)
+    running: dict[int, asyncio.Task[None]] = {}  # chat -> its one message in flight
+    try:
+        while outbox.queues or running:
+            idle = [c for c in outbox.queues if c not in running]
+            wait = None
+            if idle and len(running) < governor.in_flight:
+                chat_id = min(idle, key=governor.ready_at)
+                wait = governor.ready_at(chat_id) - governor.clock()
+                if wait <= 0:
+                    governor.take(chat_id, outbox.is_group(chat_id))
+                    running[chat_id] = asyncio.create_task(outbox.send(outbox.next_of(chat_id)))
+                    continue
+            if not running:
+                await asyncio.sleep(wait)
+                continue
+            done, _ = await asyncio.wait(running.values(), timeout=wait, return_when=asyncio.FIRST_COMPLETED)
+            for chat_id in [c for c, task in running.items() if task in done]:
+                running.pop(chat_id).result()  # send() settles every failure; what is left here is a bug
+    finally:
+        if running:  # a bug in one send: let the others finish and settle their rows before it propagates
+            await asyncio.gather(*running.values(), return_exceptions=True)
+    return outbox.report
+
+
+class _Round:
+    """One delivery round: the due messages, chat by chat, and what became of each."""
+
+    def __init__(self, store: Store, sink: Sink, governor: Governor, now: Callable[[], datetime], rows: list[dict]):
+        self.store, self.sink, self.governor, self.now = store, sink, governor, now
+        self.report = OutboxReport()
+        self.kinds = {r["chat_id"]: r.get("chat_kind") or "private" for r in rows}
+        self.attempts = {r["id"]: r["attempts"] or 0 for r in rows}
+        self.queues, settled = plan_messages(store, rows)
+        if settled:  # updates of a message still to be sent: it will name them when it goes
+            store.mark_sent(settled, None, now())
+
+    def is_group(self, chat_id: int) -> bool:
+        return self.kinds[chat_id] in ("group", "supergroup", "channel")
+
+    def next_of(self, chat_id: int) -> Delivery:
+        queue = self.queues[chat_id]
         delivery = queue.popleft()
         if not queue:
-            del queues[chat_id]
-        await governor.acquire(chat_id, kinds[chat_id] in ("group", "supergroup", "channel"))
+            del self.queues[chat_id]
+        return delivery
+
+    def rest_of(self, chat_id: int) -> list[int]:
+        """The chat's messages not yet tried this round, taken out of it."""
+        return [i for d in self.queues.pop(chat_id, ()) for i in d.ids]
+
+    async def send(self, delivery: Delivery) -> None:
+        """Send one message and settle its rows, whatever happens: no failure escapes to hold other chats."""
+        chat_id = delivery.chat_id
         try:
-            message_id = await sink.send(chat_id, delivery.html, delivery.buttons)
+            if delivery.edit is None:
+                message_id = await self.sink.send(chat_id, delivery.html, delivery.buttons)
+            else:
+                message_id = await self.sink.edit(chat_id, delivery.edit, delivery.html, delivery.buttons)
         except RetryLater as e:
-            governor.pause(chat_id, e.seconds)
-            held = [delivery, *queues.pop(chat_id, ())]
-            store.mark_retry([i for d in held for i in d.ids], now() + timedelta(seconds=e.seconds), str(e))
-            report.retried += len(held)
-            log.warning("chat %s: Telegram asked to wait %s s", chat_id, e.seconds)
+            self.governor.pause(chat_id, e.seconds)
+            self.failed(delivery, e, timedelta(seconds=e.seconds))
         except Blocked as e:
-            held = [delivery, *queues.pop(chat_id, ())]
-            store.mark_dropped([i for d in held for i in d.ids], f"blocked: {e}")
-            store.set_active(chat_id, False, now())
-            report.dropped += len(held)
-            report.blocked_chats.append(chat_id)
+            self.store.mark_dropped([*delivery.ids, *self.rest_of(chat_id)], f"blocked: {e}")
+            self.store.set_active(chat_id, False, self.now())
+            self.report.dropped += 1
+            self.report.blocked_chats.append(chat_id)
             log.warning("chat %s unsubscribed: %s", chat_id, e)
-        except Transient as e:
-            held = [delivery, *queues.pop(chat_id, ())]
-            attempts = max(r["attempts"] for r in rows if r["id"] in delivery.ids)
-            store.mark_retry([i for d in held for i in d.ids], now() + _retry_delay(attempts + 1), str(e))
-            report.retried += len(held)
-            log.warning("chat %s: will retry (%s)", chat_id, e)
         except Rejected as e:
-            store.mark_dropped(delivery.ids, f"rejected: {e}")
-            report.dropped += 1
+            self.store.mark_dropped(delivery.ids, f"rejected: {e}", attempted=True)
+            self.report.dropped += 1
             log.error("chat %s: Telegram rejected a message: %s", chat_id, e)
+        except Exception as e:  # Transient, or a bug met while sending: one message's trouble, never a stop
+            self.failed(delivery, e)
         else:
-            store.mark_sent(delivery.ids, message_id, now())
-            report.sent += 1
-    return report
+            self.store.mark_sent(delivery.ids, message_id, self.now())
+            self.report.sent += 1
+
+    def failed(self, delivery: Delivery, error: Exception, wait: timedelta | None = None) -> None:
+        """Count the attempt; retry with backoff (the chat's other messages wait with it, uncounted), or give up
+        for good after the bound, with the reason stored. Logged once per attempt, with the cause."""
+        chat_id = delivery.chat_id
+        attempts = 1 + max(self.attempts.get(i, 0) for i in delivery.ids)
+        expected = isinstance(error, DeliveryError)
+        limit = MAX_ATTEMPTS if expected else MAX_UNEXPECTED
+        cause = str(error) if expected else f"{type(error).__name__}: {error}"
+        wait = wait or _retry_delay(attempts)
+        if attempts >= limit:
+            self.store.mark_dropped(delivery.ids, f"gave up after {attempts} attempts: {cause}", attempted=True)
+            self.report.dropped += 1
+            log.error("chat %s: gave up on a message after %d attempts; last: %s", chat_id, attempts, cause)
+        else:
+            self.store.mark_retry(delivery.ids, self.now() + wait, cause)
+            self.report.retried += 1
+            log.warning(
+                "chat %s: attempt %d of %d failed (%s); next in %.0f s",
+                chat_id,
+                attempts,
+                limit,
+                cause,
+                wait.total_seconds(),
+                exc_info=error if not expected and attempts == 1 else None,  # a bug's traceback, once
+            )
+        held = self.rest_of(chat_id)
+        if held:
+            self.store.hold(held, self.now() + wait)
+            self.report.retried += len(held)

@@ -44,9 +44,27 @@ def _meta(alert: Alert) -> str:
     return f"{esc(alert.item.source)} · {when} · {esc(alert.item.language.upper())}"
 
 
-def alert_html(alert: Alert, lang: str) -> str:
-    """One alert: linked title; source, time and language; the excerpt with decisive terms in bold; why."""
+def also_line(others: Sequence[Alert], lang: str, named: int = 3) -> str:
+    """The story's other reports: "also: Yonhap, ANSA, Meduza (+2)", each source once, linked to its article;
+    "" when there are none."""
+    sources: dict[str, str | None] = {}
+    for other in others:
+        sources.setdefault(other.item.source, other.item.link)
+    if not sources:
+        return ""
+    names = [
+        f'<a href="{esc(link)}">{esc(name)}</a>' if link else esc(name) for name, link in list(sources.items())[:named]
+    ]
+    more = f" (+{len(sources) - named})" if len(sources) > named else ""
+    return f"<i>{esc(t(lang, 'also'))}:</i> {', '.join(names)}{more}"
+
+
+def alert_html(alert: Alert, lang: str, also: Sequence[Alert] = ()) -> str:
+    """One alert: linked title; source, time and language; the story's other reports (``also``); the excerpt
+    with decisive terms in bold; why."""
     parts = [_title(alert), _meta(alert)]
+    if also:
+        parts.append(also_line(also, lang))
     if alert.excerpt.text and alert.excerpt.text != alert.item.title:
         parts.append(alert.excerpt.render(esc))
     if alert.why:
@@ -59,25 +77,31 @@ def alert_buttons(alert_id: int, lang: str) -> list[tuple[str, str]]:
     return [(t(lang, "btn_relevant"), f"lbl:{alert_id}:1"), (t(lang, "btn_not_relevant"), f"lbl:{alert_id}:0")]
 
 
-def _digest_entry(alert: Alert) -> str:
+def _digest_entry(alert: Alert, also: Sequence[Alert], lang: str) -> str:
     excerpt = alert.excerpt.text
     if len(excerpt) > 200:
         excerpt = excerpt[:199].rsplit(" ", 1)[0] + "…"
     line = f"• {_title(alert)}\n{_meta(alert)}"
+    if also:
+        line = f"{line}\n{also_line(also, lang)}"
     return f"{line}\n{esc(excerpt)}" if excerpt and excerpt != alert.item.title else line
 
 
-def digest_messages(alerts: Sequence[Alert], lang: str) -> list[tuple[list[int], str]]:
-    """Digest messages within Telegram's limit: (the alert ids each message carries, its HTML).
+def digest_messages(
+    alerts: Sequence[Alert], lang: str, also: dict[int, Sequence[Alert]] | None = None
+) -> list[tuple[list[int], str]]:
+    """Digest messages within Telegram's limit: (the alert ids each message carries, its HTML). ``also``:
+    by alert id, the other reports of its story, named under it.
 
     A crash between two parts re-sends at most the part in flight, because each part knows its alerts.
     """
+    also = also or {}
     header = t(lang, "digest_header", n=len(alerts))
     messages: list[tuple[list[int], str]] = []
     ids: list[int] = []
     body = header
     for alert in alerts:
-        entry = _fit(_digest_entry(alert), LIMIT - len(header) - 2)
+        entry = _fit(_digest_entry(alert, also.get(alert.id, ()), lang), LIMIT - len(header) - 2)
         if ids and len(body) + 2 + len(entry) > LIMIT:
             messages.append((ids, body))
             ids, body = [], header
@@ -114,13 +138,15 @@ def _fit(text: str, limit: int = LIMIT) -> str:
 
 
 def chunk_lines(lines: list[str], limit: int = 4000) -> list[str]:
-    """Join lines into messages under Telegram's limit, never splitting a line (nor a tag in it)."""
+    """Join lines into messages under Telegram's limit, never splitting a line; a line longer than a whole
+    message is cut short without breaking a tag or an entity in it."""
     messages, current = [], ""
     for line in lines:
+        line = _fit(line, limit)
         if current and len(current) + 1 + len(line) > limit:
             messages.append(current)
             current = ""
-        current = f"{current}\n{line}" if current else line[:limit]
+        current = f"{current}\n{line}" if current else line
     return [*messages, current] if current else messages
 
 
@@ -150,6 +176,7 @@ def describe(sub: Subscriber, lang: str) -> dict[str, str]:
         "languages": ", ".join(sub.languages) if sub.languages else t(lang, "all_languages"),
         "mode": mode,
         "quiet": quiet,
+        "stories": t(lang, "stories_every" if sub.every_report else "stories_one"),
         "ui": sub.ui_language,
     }
 
@@ -238,6 +265,10 @@ def settings_html(sub: Subscriber) -> tuple[str, Keyboard]:
         [
             (mark(sub.quiet_start is None, t(lang, "quiet_off")), "set:quiet:off"),
             (mark(sub.quiet_start == 22 and sub.quiet_end == 7, "🌙 22–7"), "set:quiet:22-7"),
+        ],
+        [
+            (mark(not sub.every_report, t(lang, "btn_stories_one")), "set:story:one"),
+            (mark(sub.every_report, t(lang, "btn_stories_every")), "set:story:every"),
         ],
         [
             (mark(sub.ui_language == "en", "English"), "set:ui:en"),

@@ -39,6 +39,8 @@ def change_setting(sub: Subscriber, key: str, value: str) -> Subscriber:
             langs = set(sub.languages)
             langs.symmetric_difference_update({value})
             return replace(sub, languages=tuple(x for x in ITEM_LANGUAGES if x in langs))
+    if key == "story" and value in ("one", "every"):
+        return replace(sub, every_report=value == "every")
     if key == "ui" and value in ("en", "it"):
         return replace(sub, ui_language=value)
     if key == "quiet":

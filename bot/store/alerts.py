@@ -25,16 +25,18 @@ def _alert_from_row(row: dict) -> Alert:
         tuple(json.loads(row["why"] or "[]")),
         Excerpt(row["excerpt"] or "", marks),
         datetime.fromisoformat(row["created_at"]),
+        row.get("story_id"),
     )
 
 
 class AlertsMixin(StoreBase):
-    def create_alert(self, score: Score, now: datetime) -> int | None:
-        """Insert the alert for an item once; return its id, or None when the item already had one."""
+    def create_alert(self, score: Score, now: datetime, story_id: int | None = None) -> int | None:
+        """Insert the alert for an item once; return its id, or None when the item already had one.
+        ``story_id``: the first alert of the story it reports on again, if any."""
         with self.db.conn:
             cur = self.db.conn.execute(
-                "INSERT OR IGNORE INTO alerts (item_id, score, why, excerpt, marks, model_version, created_at) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO alerts (item_id, score, why, excerpt, marks, model_version, created_at, "
+                "story_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     score.item_id,
                     score.score,
@@ -43,6 +45,7 @@ class AlertsMixin(StoreBase):
                     json.dumps([list(m) for m in score.excerpt.marks]),
                     score.model_version,
                     iso(now),
+                    story_id,
                 ),
             )
         return cur.lastrowid if cur.rowcount else None
@@ -56,7 +59,7 @@ class AlertsMixin(StoreBase):
             marks = ",".join("?" * len(chunk))
             rows = self.db.query(
                 "SELECT alerts.id AS alert_id, alerts.score, alerts.why, alerts.excerpt, alerts.marks, "
-                "alerts.model_version, alerts.created_at, items.* "
+                "alerts.model_version, alerts.created_at, alerts.story_id, items.* "
                 f"FROM alerts JOIN items ON items.id = alerts.item_id WHERE alerts.id IN ({marks})",
                 chunk,
             )
@@ -69,16 +72,17 @@ class AlertsMixin(StoreBase):
         return row["item_id"] if row else None
 
     def alerts_since(self, since: datetime) -> int:
-        return int(self._scalar("SELECT COUNT(*) FROM alerts WHERE created_at >= ?", [iso(since)]))
+        """Stories alerted since ``since`` (a later report of a story is not another alert for anyone)."""
+        return int(self._scalar("SELECT COUNT(*) FROM alerts WHERE created_at >= ? AND story_id IS NULL", [iso(since)]))
 
     def add_deliveries(self, plans: Iterable[Plan], now: datetime) -> int:
         """Queue deliveries; one per (alert, chat) ever, so re-running a fan-out adds nothing."""
         with self.db.conn:
             before = self.db.conn.total_changes
             self.db.conn.executemany(
-                "INSERT OR IGNORE INTO deliveries (alert_id, chat_id, digest, status, due_at, attempts, created_at) "
-                "VALUES (?, ?, ?, 'pending', ?, 0, ?)",
-                [(p.alert_id, p.chat_id, int(p.digest), iso(p.due_at), iso(now)) for p in plans],
+                "INSERT OR IGNORE INTO deliveries (alert_id, chat_id, digest, status, due_at, attempts, created_at, "
+                "kind) VALUES (?, ?, ?, 'pending', ?, 0, ?, ?)",
+                [(p.alert_id, p.chat_id, int(p.digest), iso(p.due_at), iso(now), p.kind) for p in plans],
             )
             return self.db.conn.total_changes - before
 
@@ -102,14 +106,24 @@ class AlertsMixin(StoreBase):
             )
 
     def mark_retry(self, ids: Iterable[int], next_try: datetime, error: str) -> None:
+        """One failed attempt: count it, keep the cause, try again at ``next_try``."""
         with self.db.conn:
             self.db.conn.executemany(
                 "UPDATE deliveries SET attempts = attempts + 1, next_try_at = ?, last_error = ? WHERE id = ?",
                 [(iso(next_try), error, i) for i in ids],
             )
 
-    def mark_dropped(self, ids: Iterable[int], error: str) -> None:
+    def hold(self, ids: Iterable[int], until: datetime) -> None:
+        """Not tried, only deferred (another message of the chat failed): no attempt is counted."""
         with self.db.conn:
             self.db.conn.executemany(
-                "UPDATE deliveries SET status = 'dropped', last_error = ? WHERE id = ?", [(error, i) for i in ids]
+                "UPDATE deliveries SET next_try_at = ? WHERE id = ?", [(iso(until), i) for i in ids]
+            )
+
+    def mark_dropped(self, ids: Iterable[int], error: str, *, attempted: bool = False) -> None:
+        """Give up on these rows for good, with the reason; ``attempted`` counts the attempt that failed."""
+        with self.db.conn:
+            self.db.conn.executemany(
+                "UPDATE deliveries SET status = 'dropped', last_error = ?, attempts = attempts + ? WHERE id = ?",
+                [(error, int(attempted), i) for i in ids],
             )

@@ -177,8 +177,33 @@ def _m003_feed_pause_and_retrains(db: sqlite_utils.Database) -> None:
     )
 
 
+def _m004_items_search(db: sqlite_utils.Database) -> None:
+    # FTS5 over the items, kept current by triggers; built here from the items already stored. unicode61 folds
+    # case and drops diacritics in every script (Latin, Cyrillic, Hangul). sqlite-utils runs the DDL as a
+    # script, which commits on its own; replace=True makes a half-done step safe to run again.
+    db["items"].enable_fts(
+        ["title", "summary", "text"],
+        fts_version="FTS5",
+        create_triggers=True,
+        tokenize="unicode61 remove_diacritics 2",
+        replace=True,
+    )
+    db["searches"].create({"id": int, "chat_id": int, "words": str, "created_at": str}, pk="id", if_not_exists=True)
+
+
+def _m005_stories(db: sqlite_utils.Database) -> None:
+    # An alert that reports the same event as an earlier one points at the story's first alert; its outbox
+    # rows are then updates ("also: ...") of the message a chat already has, unless the chat wants every report.
+    db["alerts"].add_column("story_id", int)
+    db["alerts"].create_index(["story_id"])
+    db["deliveries"].add_column("kind", str, not_null_default="alert")
+    db["subscribers"].add_column("every_report", int, not_null_default=0)
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite_utils.Database], None]]] = [
     ("001_feeds_items_fetch_log", _m001_feeds_items_fetch_log),
     ("002_scores_alerts_subscribers_deliveries_labels", _m002_scores_alerts_subscribers_deliveries_labels),
     ("003_feed_pause_and_retrains", _m003_feed_pause_and_retrains),
+    ("004_items_search", _m004_items_search),
+    ("005_stories", _m005_stories),
 ]

@@ -24,6 +24,7 @@ def _to_row(sub: Subscriber, now: datetime) -> dict:
         "quiet_end": sub.quiet_end,
         "timezone": sub.timezone,
         "active": int(sub.active),
+        "every_report": int(sub.every_report),
         "updated_at": iso(now),
     }
 
@@ -43,6 +44,7 @@ def _from_row(row: dict) -> Subscriber:
         quiet_end=row.get("quiet_end"),
         timezone=row.get("timezone") or "UTC",
         active=bool(row.get("active", 1)),
+        every_report=bool(row.get("every_report")),
     )
 
 

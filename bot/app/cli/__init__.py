@@ -4,6 +4,7 @@
     labels.py  labels import/export, retrain
     bot.py     run, demo, subscribers add/list/remove
     model.py   classify, train, evaluate, model list/use
+    search.py  search
 
 Global options (--feeds, --data) are accepted before or after the command name. Each command returns an
 exit status: 0 all well, 1 something failed (the message says what), 2 wrong usage (the usage is shown).
@@ -19,7 +20,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from bot.app.cli import bot, feeds, labels, model
+from bot.app.cli import bot, feeds, labels, model, search
 from bot.config import load_config
 from bot.errors import FeedsFileError, TieswatchError, UsageError
 
@@ -52,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"tieswatch {_version()}", help="print the version")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for group in (feeds, labels, bot, model):
+    for group in (feeds, labels, bot, model, search):
         group.add_commands(sub, common)
     return parser
 

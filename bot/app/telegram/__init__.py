@@ -2,7 +2,7 @@
 
     sink.py      the outbox's sink, Telegram's errors translated into the outbox's
     common.py    what every handler shares, and the one place the core's errors become a reply
-    user.py      /start /stop /help /status /recent, the buttons under an alert
+    user.py      /start /stop /help /status /recent /search, the buttons under an alert and under results
     settings.py  /settings and its buttons
     admin.py     /label /review /retrain /feeds /addfeed /rmfeed /resume
 
@@ -49,6 +49,7 @@ COMMANDS = {
         ("stop", "unsubscribe"),
         ("status", "feeds, model, alerts today"),
         ("recent", "latest flagged items"),
+        ("search", "search the stored items"),
         ("settings", "sensitivity, languages, digest, quiet hours"),
         ("help", "what the bot can do"),
     ],
@@ -57,6 +58,7 @@ COMMANDS = {
         ("stop", "annulla l'iscrizione"),
         ("status", "fonti, modello, avvisi di oggi"),
         ("recent", "ultimi articoli segnalati"),
+        ("search", "cerca negli articoli salvati"),
         ("settings", "sensibilità, lingue, riepilogo, silenzio"),
         ("help", "cosa sa fare il bot"),
     ],
@@ -89,6 +91,7 @@ def build_application(
         ("help", user.help),
         ("status", user.status),
         ("recent", user.recent),
+        ("search", user.search),
         ("settings", settings.settings),
         ("label", admin.label_command),
         ("retrain", admin.retrain),
@@ -102,6 +105,7 @@ def build_application(
     app.add_handler(CallbackQueryHandler(user.guarded(user.label_button), pattern=r"^lbl:"))
     app.add_handler(CallbackQueryHandler(user.guarded(settings.settings_button), pattern=r"^set:"))
     app.add_handler(CallbackQueryHandler(user.guarded(admin.review_button), pattern=r"^rev:"))
+    app.add_handler(CallbackQueryHandler(user.guarded(user.search_button), pattern=r"^srch:"))
     app.add_handler(MessageHandler(filters.ALL & ~filters.UpdateType.EDITED, user.guarded(user.unknown)))
 
     async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

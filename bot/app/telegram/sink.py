@@ -67,6 +67,21 @@ class TelegramSink:
             message = await self.bot.send_message(chat_id, html_text, reply_markup=keyboard, **_HTML)
         return message.message_id
 
+    async def edit(
+        self, chat_id: int, message_id: int, html_text: str, buttons: list[tuple[str, str]] | None = None
+    ) -> int | None:
+        keyboard = markup([buttons] if buttons else None)  # Telegram drops a keyboard not given again
+        try:
+            with translated_errors():
+                await self.bot.edit_message_text(
+                    html_text, chat_id=chat_id, message_id=message_id, reply_markup=keyboard, **_HTML
+                )
+        except Rejected as e:
+            if "not modified" not in str(e).lower():
+                raise
+            # The message already says this (an update sent just before a crash): nothing left to do.
+        return message_id
+
     async def send_photo(self, chat_id: int, path: Path, caption: str = "") -> None:
         with translated_errors(), open(path, "rb") as f:
             await self.bot.send_photo(chat_id, f, caption=caption)

@@ -1,17 +1,25 @@
-"""What every user can do: subscribe, stop, help, status, recent flagged items, and label an alert with its
-buttons."""
+"""What every user can do: subscribe, stop, help, status, recent flagged items, search the stored items (and
+page through the results), and label an alert with its buttons."""
 
 from __future__ import annotations
 
+import logging
+
 from telegram import Update
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.app.telegram.common import Edge, args_of
+from bot.app.telegram.sink import markup
 from bot.deliver import render
+from bot.deliver.render_search import SEARCH_PAGE, search_html
 from bot.deliver.subscriptions import subscribe, unsubscribe
 from bot.errors import UsageError
 from bot.learn.labels import label_alert
+from bot.store.search import fts_query
 from bot.texts import pick, t
+
+log = logging.getLogger(__name__)
 
 
 def parse_count(args: list[str], default: int = 5, maximum: int = 20) -> int:
@@ -65,6 +73,38 @@ class UserHandlers(Edge):
         n = parse_count(args_of(context))
         for message in render.recent_html(self.store.recent_flagged(n), self.lang(update)):
             await self.reply(update, message)
+
+    async def search(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        words = " ".join(args_of(context))
+        if fts_query(words) is None:
+            raise UsageError("search_usage")
+        search_id = self.store.save_search(update.effective_chat.id, words, self.now())
+        page = self.store.search_items(words, limit=SEARCH_PAGE, search_id=search_id)
+        await self.reply(update, *search_html(page, self.lang(update)))
+
+    async def search_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """◀ Newer, Older ▶, only flagged / every item: the same message shows the page asked for."""
+        query = update.callback_query
+        try:
+            _, search_id, offset, relevant = query.data.split(":")
+            search_id, offset, relevant_only = int(search_id), max(0, int(offset)), relevant == "1"
+        except ValueError:  # not our callback data: nothing to do
+            await query.answer()
+            return
+        lang = self.lang(update)
+        words = self.store.saved_search(search_id, query.message.chat.id)
+        if words is None:
+            await query.answer(t(lang, "search_expired"), show_alert=True)
+            return
+        page = self.store.search_items(
+            words, relevant_only=relevant_only, limit=SEARCH_PAGE, offset=offset, search_id=search_id
+        )
+        text, keyboard = search_html(page, lang)
+        await query.answer()
+        try:
+            await query.edit_message_text(text, reply_markup=markup(keyboard))
+        except BadRequest as e:  # "message is not modified" when the same button is pressed twice
+            log.debug("search results not edited: %s", e.message)
 
     async def label_button(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
