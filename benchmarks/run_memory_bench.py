@@ -2,7 +2,7 @@
 
 A loopback server offers N feeds of corpus texts (a share of them about North Korea and Russia, so the
 embedding family loads and works); the bot polls them with console alerts, and every feed gets new items
-at each round. The RSS of the bot's process is sampled from /proc each second; the figure that counts is
+at each round. The RSS of the bot's process and its workers is sampled from /proc each second; the figure that counts is
 the steady one, after the first rounds.
 
     .venv/bin/python benchmarks/run_memory_bench.py [--feeds 50] [--items 30] [--seconds 150]
@@ -30,10 +30,16 @@ from classifier.corpus import BUNDLED  # noqa: E402
 
 
 def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
+    """The resident memory of ``pid`` and of every process under it (the bot's workers count too)."""
+    total = 0.0
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                total += int(line.split()[1]) / 1024
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except FileNotFoundError:  # the process ended between two reads
+        return total
+    return total + sum(rss_mb(int(child)) for child in children)
 
 
 def document(feed: int, round_: int, items: list[tuple[str, str]]) -> bytes:
