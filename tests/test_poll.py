@@ -186,3 +186,45 @@ def test_first_poll_is_marked(server, config, store):
     feed = Feed("F", server.url_for("/f"), "en")
     assert run(poll_feeds([feed], store, config))[0].first_poll is True
     assert run(poll_feeds([feed], store, config))[0].first_poll is False
+
+
+def test_a_bug_while_parsing_one_feed_is_that_feeds_error_logged_once_with_its_traceback(
+    server, config, store, monkeypatch, caplog
+):
+    import bot.ingest.poll as poll
+
+    server.expect_request("/good").respond_with_data(rss(3, "good"), content_type="application/rss+xml")
+    server.expect_request("/bad").respond_with_data(rss(2, "bad"), content_type="application/rss+xml")
+    real = poll.parse_feed
+
+    def buggy(body, feed, headers, now):  # stands for a bug of ours that only this feed's content triggers
+        if feed.name == "bad":
+            raise KeyError("links")
+        return real(body, feed, headers, now)
+
+    monkeypatch.setattr(poll, "parse_feed", buggy)
+    feeds = [Feed("bad", server.url_for("/bad"), "en"), Feed("good", server.url_for("/good"), "en")]
+    for _ in range(2):
+        results = {r.feed.name: r for r in run(poll_feeds(feeds, store, config))}
+    assert results["good"].ok and store.count_items() == 3
+    assert results["bad"].error == "internal error: KeyError: 'links'"
+    state = store.feed_state(feeds[0].url)
+    assert state.error_streak == 2 and state.last_error == results["bad"].error  # counted and backed off
+    tracebacks = [r for r in caplog.records if r.exc_info]
+    assert len(tracebacks) == 1 and "Traceback" not in tracebacks[0].getMessage()
+
+
+def test_an_absurd_interval_waits_at_most_a_year_instead_of_overflowing():
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    feed = Feed("f", "http://example.org/f", "en", interval=100_000_000 * 86400)
+    assert next_attempt(feed, 0, now, cap=3600) - now == timedelta(days=366)
+    assert next_attempt(feed, 5, now, cap=3600) - now == timedelta(days=366)
+
+
+def test_a_feed_with_an_out_of_range_character_reference_no_longer_stops_the_poll(server, config, store):
+    bad = b'<?xml version="1.0"?><rss version="2.0"><channel><item><title>&#1114112;</title></item></channel></rss>'
+    server.expect_request("/bad").respond_with_data(bad, content_type="application/rss+xml")
+    server.expect_request("/good").respond_with_data(rss(2), content_type="application/rss+xml")
+    feeds = [Feed("bad", server.url_for("/bad"), "en"), Feed("good", server.url_for("/good"), "en")]
+    results = run(poll_feeds(feeds, store, config))
+    assert [len(r.new_items) for r in results] == [1, 2] and all(r.ok for r in results)

@@ -6,6 +6,7 @@ A failing feed is a value in the result (``FeedResult.error``), and it backs off
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -19,13 +20,35 @@ from bot.ingest.parse import parse_feed
 from bot.store import Store
 from bot.types import Feed, FeedResult, FetchRecord, Item
 
+log = logging.getLogger(__name__)
+
+LONGEST_WAIT = 366 * 86400  # seconds; a longer interval would overflow datetime arithmetic on every tick
+_reported: set[tuple[str, str, str]] = set()  # bugs already logged with their traceback in this process
+
 
 def next_attempt(feed: Feed, error_streak: int, now: datetime, cap: float) -> datetime:
-    """When to poll again: the feed's interval, doubled for each failure in a row, never beyond ``cap``."""
+    """When to poll again: the feed's interval, doubled for each failure in a row, never beyond ``cap``.
+
+    However absurd the interval, the wait is at most ``LONGEST_WAIT``: a date past the year 9999 would raise
+    at every scheduler tick instead of waiting.
+    """
+    interval = min(feed.interval, LONGEST_WAIT)
     if error_streak <= 0:
-        return now + timedelta(seconds=feed.interval)
-    delay = min(cap, feed.interval * 2 ** min(error_streak, 20))
-    return now + timedelta(seconds=max(delay, feed.interval))
+        return now + timedelta(seconds=interval)
+    delay = min(cap, interval * 2 ** min(error_streak, 20))
+    return now + timedelta(seconds=min(max(delay, interval), LONGEST_WAIT))
+
+
+def bug_reason(feed: Feed, error: Exception) -> str:
+    """The recorded reason for an exception that is not one of ours, logged with its traceback once per process
+    (per feed and kind of error): it is a bug to fix, but it must not flood the log at every poll."""
+    key = (feed.url, type(error).__name__, str(error)[:200])
+    if key not in _reported:
+        _reported.add(key)
+        log.error(
+            "feed %s: unexpected %s (a bug; the feed is backed off)", feed.name, type(error).__name__, exc_info=error
+        )
+    return f"internal error: {type(error).__name__}: {str(error)[:200]}"
 
 
 def is_due(state_next_attempt: datetime | None, now: datetime) -> bool:
@@ -51,9 +74,12 @@ async def poll_feed(feed: Feed, client: httpx.AsyncClient, store: Store, config:
             # feedparser is pure CPU work; a thread lets other feeds' downloads go on meanwhile.
             parsed = await asyncio.to_thread(parse_feed, response.body, feed, response.headers, now)
             parsed_items, warning = parsed.items, parsed.warning
-    except FeedError as e:
-        status = getattr(e, "status", status)
-        error = e.reason
+    except Exception as e:  # noqa: BLE001 - whatever one feed causes stays with that feed
+        if isinstance(e, FeedError):
+            status = getattr(e, "status", status)
+            error = e.reason
+        else:
+            error = bug_reason(feed, e)
         store.record_failure(
             feed.url, now, status, error, next_attempt(feed, state.error_streak + 1, now, config.backoff_cap)
         )
