@@ -228,3 +228,44 @@ def test_a_feed_with_an_out_of_range_character_reference_no_longer_stops_the_pol
     feeds = [Feed("bad", server.url_for("/bad"), "en"), Feed("good", server.url_for("/good"), "en")]
     results = run(poll_feeds(feeds, store, config))
     assert [len(r.new_items) for r in results] == [1, 2] and all(r.ok for r in results)
+
+
+def test_a_layered_gzip_body_is_refused_before_it_is_expanded(server, config, store):
+    bomb = gzip.compress(gzip.compress(b" " * 50_000_000))  # a few KB on the wire, 50 MB decoded
+    server.expect_request("/bomb").respond_with_data(
+        bomb, headers={"Content-Encoding": "gzip, gzip"}, content_type="application/rss+xml"
+    )
+    (result,) = run(poll_feeds([Feed("bomb", server.url_for("/bomb"), "en")], store, config))
+    assert result.error == "nested content encodings (gzip, gzip) are refused"
+
+
+def test_a_gzip_body_that_expands_past_the_limit_is_cut_off_while_decoding(server, config, store):
+    bomb = gzip.compress(b"<rss>" + b" " * 50_000_000)  # ~50 KB on the wire, under the 200 KB limit
+    assert len(bomb) < config.max_bytes
+    server.expect_request("/bomb").respond_with_data(
+        bomb, headers={"Content-Encoding": "gzip"}, content_type="application/rss+xml"
+    )
+    (result,) = run(poll_feeds([Feed("bomb", server.url_for("/bomb"), "en")], store, config))
+    assert result.error == "body decoded from gzip is over the 200,000-byte limit; cut off"
+
+
+def test_deflate_bodies_are_decoded_with_or_without_zlib_framing(server, config, store):
+    import zlib
+
+    raw = zlib.compressobj(wbits=-15)
+    framed = zlib.compress(rss(2, "framed"))
+    unframed = raw.compress(rss(3, "raw")) + raw.flush()
+    for path, body in (("/z", framed), ("/raw", unframed)):
+        server.expect_request(path).respond_with_data(
+            body, headers={"Content-Encoding": "deflate"}, content_type="application/rss+xml"
+        )
+    feeds = [Feed("z", server.url_for("/z"), "en"), Feed("raw", server.url_for("/raw"), "en")]
+    assert [len(r.new_items) for r in run(poll_feeds(feeds, store, config))] == [2, 3]
+
+
+def test_an_encoding_we_did_not_ask_for_is_refused(server, config, store):
+    server.expect_request("/br").respond_with_data(
+        b"\x8b\x02\x80", headers={"Content-Encoding": "br"}, content_type="application/rss+xml"
+    )
+    (result,) = run(poll_feeds([Feed("br", server.url_for("/br"), "en")], store, config))
+    assert "content encoding 'br' is not supported" in result.error
