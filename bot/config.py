@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,6 +12,8 @@ from bot.errors import ConfigError
 
 DEFAULT_API_URL = "https://api.telegram.org"
 USER_AGENT = "tieswatch/0.1 (+https://github.com/tieswatch/tieswatch; news alert bot)"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+ALL_NETWORKS: tuple[Network, ...] = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,8 @@ class Config:
     pause_after: failures in a row after which a feed is paused and the admins told.
     retrain_days, retrain_labels: a scheduled retrain runs after this many days, or this many new labels.
     promote_margin: how much precision a retrained model may lose and still be promoted (F1 must not drop).
+    allowed_networks: loopback, private, link-local... networks the bot may fetch from anyway (none by default:
+        a feed URL or a redirect into them is refused).
     """
 
     feeds_path: Path
@@ -49,6 +54,7 @@ class Config:
     retrain_days: float = 7.0
     retrain_labels: int = 50
     promote_margin: float = 0.02
+    allowed_networks: tuple[Network, ...] = ()
 
     @property
     def db_path(self) -> Path:
@@ -91,6 +97,24 @@ def parse_admins(raw: str) -> frozenset[int]:
     return frozenset(ids)
 
 
+def parse_allowed(raw: str) -> tuple[Network, ...]:
+    """``TIESWATCH_ALLOW_PRIVATE``: empty or 0 allows none, 1 allows all, else networks such as 10.0.0.0/8."""
+    raw = raw.strip().lower()
+    if raw in ("", "0", "no", "false"):
+        return ()
+    if raw in ("1", "yes", "true"):
+        return ALL_NETWORKS
+    networks = []
+    for part in raw.replace(",", " ").split():
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"TIESWATCH_ALLOW_PRIVATE: {part!r} is not a network (give 1, or networks like 10.0.0.0/8)"
+            ) from None
+    return tuple(networks)
+
+
 def load_config(
     feeds: str | os.PathLike[str] | None = None,
     data: str | os.PathLike[str] | None = None,
@@ -120,4 +144,5 @@ def load_config(
         retrain_days=_float_env(env, "TIESWATCH_RETRAIN_DAYS", 7.0),
         retrain_labels=_int_env(env, "TIESWATCH_RETRAIN_LABELS", 50),
         promote_margin=_float_env(env, "TIESWATCH_PROMOTE_MARGIN", 0.02),
+        allowed_networks=parse_allowed(env.get("TIESWATCH_ALLOW_PRIVATE", "")),
     )

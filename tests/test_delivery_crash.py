@@ -30,6 +30,7 @@ def bot_env(config, token: str | None = None) -> dict[str, str]:
         TELEGRAM_API_URL=config.telegram_api_url,
         TIESWATCH_FEEDS=str(config.feeds_path),
         TIESWATCH_DATA=str(config.data_dir),
+        TIESWATCH_ALLOW_PRIVATE="1",  # the feeds are served on loopback
     )
     return env
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from werkzeug import Request, Response
 
-from bot.config import Config
+from bot.config import ALL_NETWORKS, Config
 from bot.ingest.poll import next_attempt, poll_feeds
 from bot.store import Store
 from bot.types import Feed
@@ -37,6 +37,7 @@ def config(tmp_path: Path) -> Config:
         max_bytes=200_000,
         concurrency=4,
         max_redirects=3,
+        allowed_networks=ALL_NETWORKS,  # the feeds are served on loopback
     )
 
 

@@ -14,8 +14,9 @@ from dataclasses import dataclass, field
 import httpx
 
 from bot.config import Config
-from bot.errors import FetchError
+from bot.errors import AddressRefused, FetchError
 from bot.ingest.feeds_yaml import check_url
+from bot.ingest.guard import GuardedBackend
 from bot.types import Validators
 
 ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"  # noqa: E501
@@ -96,12 +97,22 @@ def _decoder(url: str, header: str, max_bytes: int) -> _Decoder:
     return _Decoder(url, encoding, max_bytes)
 
 
+def guarded_transport(config: Config, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
+    """httpx's transport, connecting only where ``bot.ingest.guard`` allows (every hop of every redirect)."""
+    transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+    # httpx has no public way to hand httpcore a network backend; the pool reads this attribute for each new
+    # connection (tests/test_guard.py fails if an upgrade stops that).
+    transport._pool._network_backend = GuardedBackend(config.allowed_networks)
+    return transport
+
+
 def make_client(config: Config) -> httpx.AsyncClient:
-    """One shared client: its pool is sized to the global concurrency limit."""
+    """One shared client: its pool is sized to the global concurrency limit; it connects only to public
+    addresses unless the configuration allows others."""
     limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
     return httpx.AsyncClient(
+        transport=guarded_transport(config, limits),
         timeout=httpx.Timeout(config.timeout),
-        limits=limits,
         follow_redirects=True,
         max_redirects=config.max_redirects,
         headers={"User-Agent": config.user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"},
@@ -159,6 +170,8 @@ async def fetch(
                     validators=Validators(r.headers.get("etag"), r.headers.get("last-modified")),
                     elapsed=time.monotonic() - start,
                 )
+    except AddressRefused as e:
+        raise AddressRefused(url, e.reason) from None
     except TimeoutError:
         raise FetchError(url, f"no complete answer within {deadline:g} s") from None
     except httpx.TooManyRedirects as e:

@@ -8,11 +8,13 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.config import Config
 from bot.errors import ConfigError
 from bot.ingest.discover import discover
 from bot.ingest.feeds_yaml import add_feed, find_feed, load_feeds, remove_feed
+from bot.ingest.guard import literal_refusal
 from bot.ingest.opml import read_opml
 from bot.store import Store
 from bot.types import DEFAULT_INTERVAL, Feed, Usefulness, from_iso
@@ -46,11 +48,16 @@ def resume(config: Config, store: Store, which: str, now: datetime) -> Feed:
 
 
 def import_opml(config: Config, path: Path, language: str | None = None) -> tuple[list[Feed], list[str]]:
-    """Add every feed of an OPML file not yet listed; return the added feeds and the problems found."""
+    """Add every feed of an OPML file not yet listed; return the added feeds and the problems found (an address
+    that is loopback, private or otherwise not public is one, unless the configuration allows it)."""
     feeds, problems = read_opml(path, language)
     known = {f.url for f in load_feeds(config.feeds_path)} if config.feeds_path.exists() else set()
     added = []
     for feed in feeds:
+        # Names are checked once resolved, when the feed is first fetched; address literals are refused now.
+        if (why := literal_refusal(urlsplit(feed.url).hostname or "", config.allowed_networks)) is not None:
+            problems.append(f"{path.name} line {feed.line}: {why}")
+            continue
         if feed.url in known:
             problems.append(f"{path.name} line {feed.line}: {feed.url} is already in {config.feeds_path.name}")
             continue
