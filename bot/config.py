@@ -34,6 +34,8 @@ class Config:
     pause_after: failures in a row after which a feed is paused and the admins told.
     retrain_days, retrain_labels: a scheduled retrain runs after this many days, or this many new labels.
     promote_margin: how much precision a retrained model may lose and still be promoted (F1 must not drop).
+    workers: processes that parse feeds and score items beside the one that fetches and stores (0: a thread of
+        this process; ``tieswatch`` uses 1 on a machine with more than one core).
     allowed_networks: loopback, private, link-local... networks the bot may fetch from anyway (none by default:
         a feed URL or a redirect into them is refused).
     """
@@ -55,6 +57,7 @@ class Config:
     retrain_labels: int = 50
     promote_margin: float = 0.02
     allowed_networks: tuple[Network, ...] = ()
+    workers: int = 0
 
     @property
     def db_path(self) -> Path:
@@ -130,6 +133,9 @@ def load_config(
     concurrency = _int_env(env, "TIESWATCH_CONCURRENCY", 20)
     if concurrency < 1:
         raise ConfigError("TIESWATCH_CONCURRENCY must be at least 1")
+    workers = _int_env(env, "TIESWATCH_WORKERS", 1 if (os.cpu_count() or 1) > 1 else 0)
+    if workers < 0:
+        raise ConfigError("TIESWATCH_WORKERS must be 0 or more")
     return Config(
         feeds_path=feeds_path,
         data_dir=data_dir,
@@ -145,4 +151,5 @@ def load_config(
         retrain_labels=_int_env(env, "TIESWATCH_RETRAIN_LABELS", 50),
         promote_margin=_float_env(env, "TIESWATCH_PROMOTE_MARGIN", 0.02),
         allowed_networks=parse_allowed(env.get("TIESWATCH_ALLOW_PRIVATE", "")),
+        workers=workers,
     )

@@ -190,6 +190,7 @@ def demo(config: Config, stream: TextIO | None = None) -> int:
             report = await pipeline.poll(only_due=False)
             sent = (await pipeline.deliver()).sent
             print(f"second poll: {report.new_items} new item, {sent} alert", file=out)
+            pipeline.close()
             print(
                 f"\n{sink.count} alerts printed; irrelevant items (rates, football, a missile test, tourism) "
                 "were stored without alerting.",

@@ -10,6 +10,8 @@ from datetime import datetime
 from bot.store.base import StoreBase
 from bot.types import Item, Recent, ReviewItem, Score, iso
 
+_BATCH = 500  # ids per IN (...) query, well under SQLite's variable limit
+
 
 def item_from_row(row: dict) -> Item:
     """An ``Item`` from an items row (or a row that carries its columns)."""
@@ -47,7 +49,7 @@ class ItemsMixin(StoreBase):
         if not items:
             return []
         new: list[Item] = []
-        with self.db.conn:
+        with self.db.atomic():
             for item in items:
                 cur = self.db.conn.execute(
                     "INSERT OR IGNORE INTO items (id, feed_url, source, language, title, summary, text, link, "
@@ -69,6 +71,25 @@ class ItemsMixin(StoreBase):
                     new.append(item)
         return new
 
+    def known_ids(self, ids: Iterable[str]) -> set[str]:
+        """Which of ``ids`` the store already holds."""
+        ids = list(dict.fromkeys(ids))
+        known: set[str] = set()
+        for start in range(0, len(ids), _BATCH):
+            chunk = ids[start : start + _BATCH]
+            rows = self.db.execute(f"SELECT id FROM items WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            known.update(r[0] for r in rows)
+        return known
+
+    def unscored_items(self, limit: int = 500) -> list[Item]:
+        """Items stored without a score (left by a crash of an older version, or a model that failed)."""
+        rows = self.db.query(
+            "SELECT items.* FROM items LEFT JOIN scores ON scores.item_id = items.id "
+            "WHERE scores.item_id IS NULL ORDER BY items.rowid LIMIT ?",
+            [limit],
+        )
+        return [item_from_row(dict(r)) for r in rows]
+
     def count_items(self) -> int:
         return self.db["items"].count
 
@@ -87,7 +108,7 @@ class ItemsMixin(StoreBase):
 
     def store_scores(self, scores: Iterable[Score], now: datetime) -> None:
         """Keep each item's latest verdict (a re-score replaces the old one)."""
-        with self.db.conn:
+        with self.db.atomic():
             for score in scores:
                 self.db.conn.execute(
                     "INSERT INTO scores (item_id, score, relevant, why, excerpt, marks, model_version, scored_at) "

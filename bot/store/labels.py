@@ -13,7 +13,7 @@ class LabelsMixin(StoreBase):
         self, item_id: str, user_id: int, chat_id: int | None, label: int, source: str, is_admin: bool, now: datetime
     ) -> None:
         """One label per user per item; a later one replaces it."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db.conn.execute(
                 "INSERT INTO labels (item_id, user_id, chat_id, label, source, is_admin, created_at) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?) "
