@@ -270,3 +270,50 @@ def test_an_encoding_we_did_not_ask_for_is_refused(server, config, store):
     )
     (result,) = run(poll_feeds([Feed("br", server.url_for("/br"), "en")], store, config))
     assert "content encoding 'br' is not supported" in result.error
+
+
+def test_a_slow_feed_delays_only_itself(server, config, store):
+    import threading
+
+    release = threading.Event()
+
+    def slow(request: Request) -> Response:
+        release.wait(10)
+        return Response(rss(1, "slow"), content_type="application/rss+xml")
+
+    server.expect_request("/slow").respond_with_handler(slow)
+    server.expect_request("/fast").respond_with_data(rss(3, "fast"), content_type="application/rss+xml")
+    feeds = [Feed("slow", server.url_for("/slow"), "en"), Feed("fast", server.url_for("/fast"), "en")]
+
+    async def scenario():
+        polling = asyncio.create_task(poll_feeds(feeds, store, config))
+        for _ in range(200):  # the fast feed's items are committed while the slow one is still answering
+            if store.count_items() == 3:
+                break
+            await asyncio.sleep(0.02)
+        stored_meanwhile = store.count_items()
+        release.set()
+        return stored_meanwhile, await polling
+
+    stored_meanwhile, results = run(scenario())
+    assert stored_meanwhile == 3
+    assert [r.new for r in results] == [1, 3]  # and the results still come in the feeds' order
+
+
+def test_feeds_yaml_is_read_again_only_when_it_changed(tmp_path):
+    import os
+
+    from bot.learn.score import Classifier
+    from bot.pipeline import Pipeline
+
+    feeds_yaml = tmp_path / "feeds.yaml"
+    feeds_yaml.write_text("feeds:\n  - name: A\n    url: http://example.org/a.xml\n    language: en\n")
+    config = Config(feeds_path=feeds_yaml, data_dir=tmp_path)
+    store = Store.open(tmp_path / "db.sqlite")
+    pipeline = Pipeline(config, store, Classifier(config.models_dir), sink=None)
+    first = pipeline.feeds()
+    assert pipeline.feeds() is first  # unchanged: not parsed again
+    feeds_yaml.write_text(feeds_yaml.read_text() + "  - name: B\n    url: http://example.org/b.xml\n    language: it\n")
+    os.utime(feeds_yaml, ns=(time.time_ns(), time.time_ns() + 1_000_000))
+    assert [f.name for f in pipeline.feeds()] == ["A", "B"]
+    store.close()
