@@ -48,7 +48,7 @@ def summary_html(rng: random.Random, n: int) -> str:
     """~1.4 KB of the HTML a news feed puts in <description>: paragraphs, a link, an image, emphasis."""
     paragraphs = []
     for p in range(3):
-        words = " ".join(rng.choice(WORDS) for _ in range(32))
+        words = " ".join(rng.choice(WORDS) for _ in range(35))
         paragraphs.append(f'<p>{words.capitalize()} <a href="https://example.org/tag/{p}">{rng.choice(WORDS)}</a>.</p>')
     return (
         f'<div class="lead"><img src="https://example.org/img/{n}.jpg" alt="photo" width="640"/>'
