@@ -52,6 +52,8 @@ def bug_reason(feed: Feed, error: Exception) -> str:
     (per feed and kind of error): it is a bug to fix, but it must not flood the log at every poll."""
     key = (feed.url, type(error).__name__, str(error)[:200])
     if key not in _reported:
+        if len(_reported) >= 10_000:  # messages that vary from poll to poll must not grow this forever
+            _reported.clear()
         _reported.add(key)
         log.error(
             "feed %s: unexpected %s (a bug; the feed is backed off)", feed.name, type(error).__name__, exc_info=error
