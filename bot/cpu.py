@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -31,8 +32,12 @@ _model: tuple[Path, str, TiesModel] | None = None  # in a worker: the model last
 
 
 def _end_with(parent: int) -> None:
-    """In a worker: exit as soon as the bot process is gone (a killed parent never says goodbye, and a
+    """In a worker: live exactly as long as the bot. Ctrl-C and SIGTERM reach the whole process group (a
+    terminal, systemd, docker): the bot stops its workers itself once the documents in hand are done, so
+    they ignore both; and they exit as soon as the bot is gone (a killed parent never says goodbye, and a
     worker waiting on its queue would wait forever)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
     def watch() -> None:
         while os.getppid() == parent:

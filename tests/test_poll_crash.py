@@ -5,6 +5,7 @@ killed (SIGKILL) while a feed is still being fetched and while new items are bei
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import subprocess
 import sys
@@ -81,7 +82,9 @@ def world(tmp_path: Path, trained_model_dir: Path, server, feeds: dict[str, byte
 
 def start(config, log: Path) -> subprocess.Popen:
     out = open(log, "ab")  # noqa: SIM115 - handed to the child process
-    return subprocess.Popen([sys.executable, "-m", "bot", "-v", "run"], env=bot_env(config), stdout=out, stderr=out)
+    return subprocess.Popen(
+        [sys.executable, "-m", "bot", "-v", "run"], env=bot_env(config), stdout=out, stderr=out, start_new_session=True
+    )
 
 
 def wait_until(predicate, timeout: float, what: str) -> None:
@@ -126,7 +129,8 @@ def exactly_once(emu: TelegramEmulator, config, keys: list[str]) -> None:
 
 
 def stop_cleanly(bot: subprocess.Popen) -> None:
-    bot.send_signal(signal.SIGTERM)
+    """SIGTERM to the bot's whole process group, as systemd, docker or a Ctrl-C in a terminal send it."""
+    os.killpg(bot.pid, signal.SIGTERM)
     assert bot.wait(40) == 0
 
 
