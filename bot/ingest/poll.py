@@ -168,11 +168,11 @@ async def poll_feeds(
     stop = stop or asyncio.Event()
     # Fetched documents wait here for their turn: a bounded queue keeps memory flat in the number of feeds.
     queue: asyncio.Queue[tuple[Feed, Response | Exception, float] | None] = asyncio.Queue(config.concurrency)
-    limit = asyncio.Semaphore(config.concurrency)
     results: dict[str, FeedResult] = {}
+    pending = iter(feeds)  # shared by the fetchers: each feed is taken once, by whichever is free
 
-    async def fetch_one(feed: Feed, client: httpx.AsyncClient) -> None:
-        async with limit:
+    async def fetcher(client: httpx.AsyncClient) -> None:
+        for feed in pending:
             if stop.is_set():
                 return
             started = time.monotonic()
@@ -194,7 +194,8 @@ async def poll_feeds(
             results[feed.url] = await _ingest(feed, states[feed.url], fetched, started, store, config, stage, now())
 
     async def fetch_all(client: httpx.AsyncClient) -> None:
-        tasks = [asyncio.create_task(fetch_one(f, client)) for f in feeds]
+        # A fixed number of fetchers, not a task per feed: nothing here grows with the number of feeds.
+        tasks = [asyncio.create_task(fetcher(client)) for _ in range(min(config.concurrency, len(feeds)))]
         stopping = asyncio.create_task(stop.wait())
         try:
             await asyncio.wait([stopping, asyncio.gather(*tasks)], return_when=asyncio.FIRST_COMPLETED)
