@@ -29,7 +29,7 @@ from bot.deliver.outbox import IN_FLIGHT, Governor, deliver_due  # noqa: E402
 from bot.ingest.parse import parse_feed  # noqa: E402
 from bot.pipeline import fan_out, raise_alerts  # noqa: E402
 from bot.store import Store  # noqa: E402
-from bot.types import Feed, FeedResult, Score  # noqa: E402
+from bot.types import Feed, Score  # noqa: E402
 from classifier.excerpt import Excerpt  # noqa: E402
 
 RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title><item>
@@ -51,14 +51,7 @@ async def main(n: int, latency: float, in_flight: int) -> None:
             (item,) = parse_feed(RSS, feed, {"content-type": "application/rss+xml"}, now).items
             store.add_items([item])
             score = Score(item.id, 0.99, True, ("troops",), Excerpt("The soldiers joined Russian units.", ()), "bench")
-            alerts = raise_alerts(
-                store,
-                [FeedResult(feed, 200, (item,))],
-                {item.id: score},
-                0.5,
-                now,
-                first_poll_window=timedelta(hours=6),
-            )
+            alerts = raise_alerts(store, [item], {item.id: score}, 0.5, now, False, timedelta(hours=6))
             queued = fan_out(store, alerts, {"strict": 0.8, "normal": 0.5, "broad": 0.3}, now)
             bot = Bot("1:BENCH", base_url=emu.url + "/bot", base_file_url=emu.url + "/file/bot")
             async with bot:

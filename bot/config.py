@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -11,6 +12,8 @@ from bot.errors import ConfigError
 
 DEFAULT_API_URL = "https://api.telegram.org"
 USER_AGENT = "tieswatch/0.1 (+https://github.com/tieswatch/tieswatch; news alert bot)"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+ALL_NETWORKS: tuple[Network, ...] = (ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0"))
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,10 @@ class Config:
     promote_margin: how much precision a retrained model may lose and still be promoted (F1 must not drop).
     corpus: the labelled JSON Lines file (or folder of them) that training starts from; None: the bundled one.
     min_interval: the shortest poll interval feeds.yaml may ask for, in seconds.
+    workers: processes that parse feeds and score items beside the one that fetches and stores (0: a thread of
+        this process; ``tieswatch`` uses 1 on a machine with more than one core).
+    allowed_networks: loopback, private, link-local... networks the bot may fetch from anyway (none by default:
+        a feed URL or a redirect into them is refused).
     """
 
     feeds_path: Path
@@ -55,6 +62,8 @@ class Config:
     corpus: Path | None = None
     min_interval: int = 60
     sends_in_flight: int = 8  # Telegram's 30/s at a 100-200 ms round trip needs 3-6 at once
+    allowed_networks: tuple[Network, ...] = ()
+    workers: int = 0
 
     @property
     def db_path(self) -> Path:
@@ -101,6 +110,24 @@ def parse_admins(raw: str) -> frozenset[int]:
     return frozenset(ids)
 
 
+def parse_allowed(raw: str) -> tuple[Network, ...]:
+    """``TIESWATCH_ALLOW_PRIVATE``: empty or 0 allows none, 1 allows all, else networks such as 10.0.0.0/8."""
+    raw = raw.strip().lower()
+    if raw in ("", "0", "no", "false"):
+        return ()
+    if raw in ("1", "yes", "true"):
+        return ALL_NETWORKS
+    networks = []
+    for part in raw.replace(",", " ").split():
+        try:
+            networks.append(ipaddress.ip_network(part, strict=False))
+        except ValueError:
+            raise ConfigError(
+                f"TIESWATCH_ALLOW_PRIVATE: {part!r} is not a network (give 1, or networks like 10.0.0.0/8)"
+            ) from None
+    return tuple(networks)
+
+
 def load_config(
     feeds: str | os.PathLike[str] | None = None,
     data: str | os.PathLike[str] | None = None,
@@ -116,6 +143,7 @@ def load_config(
     corpus = env.get("TIESWATCH_CORPUS") or None
     if corpus is not None and not Path(corpus).exists():
         raise ConfigError(f"TIESWATCH_CORPUS: {corpus} does not exist (a JSON Lines file or a folder of them)")
+    workers = _int_env(env, "TIESWATCH_WORKERS", 1 if (os.cpu_count() or 1) > 1 else 0, 0, 64)
     return Config(
         feeds_path=feeds_path,
         data_dir=data_dir,
@@ -133,4 +161,6 @@ def load_config(
         corpus=Path(corpus) if corpus else None,
         min_interval=_int_env(env, "TIESWATCH_MIN_INTERVAL", 60, 1, 86400),
         sends_in_flight=_int_env(env, "TIESWATCH_SENDS_IN_FLIGHT", 8, 1, 100),
+        allowed_networks=parse_allowed(env.get("TIESWATCH_ALLOW_PRIVATE", "")),
+        workers=workers,
     )

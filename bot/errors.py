@@ -8,6 +8,7 @@
     │   └── BadLine                 one unusable JSON Lines record, with its line number
     ├── FeedError                   one feed's trouble: a value in the poll's result, never a stop
     │   ├── FetchError              network, HTTP status, size or redirect limits
+    │   │   └── AddressRefused      an address the bot may not connect to (loopback, private...)
     │   └── ParseError              a document that held nothing usable
     ├── ModelError                  model files
     │   ├── NoModel                 the version asked for does not exist
@@ -75,6 +76,11 @@ class FetchError(FeedError):
     def __init__(self, url: str, reason: str, status: int | None = None):
         super().__init__(url, reason)
         self.status = status
+
+
+class AddressRefused(FetchError):
+    """A host that is (or resolves to) an address the bot may not connect to: loopback, private, link-local,
+    multicast or reserved, unless the admin allowed it."""
 
 
 class ParseError(FeedError):

@@ -19,15 +19,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from bot.config import Config
-from bot.deliver.decide import decide, for_story, should_alert
+from bot.cpu import Cpu
+from bot.deliver.fanout import fan_out, raise_alerts
 from bot.deliver.outbox import Governor, OutboxReport, Sink, deliver_due
 from bot.errors import TieswatchError
 from bot.ingest.feeds_yaml import load_feeds
-from bot.ingest.poll import poll_feeds
+from bot.ingest.fetch import Response
+from bot.ingest.poll import Batch, poll_feeds
 from bot.learn.score import Classifier
-from bot.learn.similarity import LEXICAL, Similarity, find_story
 from bot.store import Store
-from bot.types import Alert, Feed, FeedResult, Plan, Score, Status, StoryText
+from bot.types import Feed, FeedResult, Item, Score, Status
 
 log = logging.getLogger(__name__)
 
@@ -38,75 +39,62 @@ class PollReport:
 
     results: list[FeedResult] = field(default_factory=list)
     scored: int = 0
-    alerts: list[Alert] = field(default_factory=list)
+    alerts: int = 0
     queued: int = 0
     notices: list[str] = field(default_factory=list)  # for the admins only (feeds paused)
 
     @property
     def new_items(self) -> int:
-        return sum(len(r.new_items) for r in self.results)
+        return sum(r.new for r in self.results)
 
     def summary(self) -> str:
         """One line for the log after a poll round: what was polled, what failed, what it led to."""
         failed = sum(1 for r in self.results if not r.ok)
         return (
             f"poll: {len(self.results)} feeds, {failed} failed, {self.new_items} new items, "
-            f"{len(self.alerts)} alerts, {self.queued} deliveries queued"
+            f"{self.alerts} alerts, {self.queued} deliveries queued"
         )
 
 
-STORY_WINDOW = timedelta(hours=48)  # a report joins a story whose alerts are this recent
+class _Classify:
+    """The poll's stage: parse and score off the event loop; store, alert and queue in the feed's transaction."""
 
+    def __init__(self, pipeline: Pipeline):
+        self.pipeline = pipeline
+        self.store = pipeline.store
+        self.model = pipeline.classifier.model  # one model for a round's scores and thresholds
+        self.thresholds = pipeline.classifier.thresholds(self.model)
+        self.subs = self.store.subscribers()
+        self.scored = self.alerts = self.queued = 0
 
-def raise_alerts(
-    store: Store,
-    results: Sequence[FeedResult],
-    scores: dict[str, Score],
-    floor: float,
-    now: datetime,
-    first_poll_window: timedelta,
-    similarity: Similarity = LEXICAL,
-) -> list[Alert]:
-    """Create an alert (once per item) for each new item that deserves one. An item reporting the same event
-    as an alert of the last 48 hours (``similarity``, in any language) joins that alert's story."""
-    alerts = []
-    stories = store.story_texts_since(now - STORY_WINDOW)
-    for result in results:
-        for item in result.new_items:
-            score = scores[item.id]
-            if not should_alert(
-                score, item, floor=floor, first_poll=result.first_poll, now=now, first_poll_window=first_poll_window
-            ):
-                continue
-            text = StoryText.of(item)
-            story = find_story(text, stories, similarity)
-            alert_id = store.create_alert(score, now, story)
-            if alert_id is not None:
-                stories.append((story or alert_id, text))
-                alerts.append(Alert(alert_id, item, score.score, score.why, score.excerpt, now, story))
-    return alerts
+    async def prepare(self, feed: Feed, response: Response, now: datetime) -> Batch:
+        cpu = self.pipeline.cpu
+        parsed = await cpu.parse(response.body, feed, response.headers, now)
+        known = self.store.known_ids(i.id for i in parsed.items)
+        fresh = [i for i in parsed.items if i.id not in known]
+        if fresh:
+            log.debug("feed %s: scoring %d new items", feed.name, len(fresh))
+        scores = await cpu.score(self.model, self.pipeline.classifier.models_dir, fresh)
+        return Batch(parsed.items, fresh, {s.item_id: s for s in scores}, parsed.warning)
 
+    def write(self, feed: Feed, batch: Batch, first_poll: bool, now: datetime) -> tuple[int, int]:
+        return self.finish(self.store.add_items(batch.fresh), batch.scores, first_poll, now)
 
-def fan_out(store: Store, alerts: Sequence[Alert], thresholds: dict[str, float], now: datetime) -> int:
-    """Queue one delivery per (alert, subscriber) that ``decide`` accepts; return how many were new. A later
-    report of a story goes to a chat that has the story already as an update of that message."""
-    subs = store.subscribers()
-    has_story = store.story_chats(a.story for a in alerts if a.story_id is not None)
-    plans: list[Plan] = []
-    for alert in alerts:
-        for sub in subs:
-            plan = decide(alert, sub, thresholds, now)
-            if plan is None:
-                continue
-            plan = for_story(plan, sub, alert, sub.chat_id in has_story.get(alert.story, ()))
-            if plan.kind == "alert" and not plan.digest:  # this chat will have the story as its own message
-                has_story.setdefault(alert.story, set()).add(sub.chat_id)
-            plans.append(plan)
-    return store.add_deliveries(plans, now)
+    def finish(self, new: Sequence[Item], scores: dict[str, Score], first_poll: bool, now: datetime) -> tuple[int, int]:
+        """Scores, alerts and deliveries of items just stored; inside the caller's transaction."""
+        self.store.store_scores([scores[i.id] for i in new], now)
+        window = timedelta(hours=self.pipeline.config.first_poll_hours)
+        floor = min(self.thresholds.values())
+        alerts = raise_alerts(self.store, new, scores, floor, now, first_poll, window)
+        self.queued += fan_out(self.store, alerts, self.thresholds, now, self.subs)
+        self.scored += len(new)
+        self.alerts += len(alerts)
+        return len(new), len(alerts)
 
 
 class Pipeline:
-    """The core, assembled once per process: the store, the model in use, the outbox's sink and governor."""
+    """The core, assembled once per process: the store, the model in use, the outbox's sink and governor, and
+    the worker processes parsing and scoring run in (``close`` stops them)."""
 
     def __init__(
         self,
@@ -123,15 +111,27 @@ class Pipeline:
         self.sink = sink
         self.governor = governor or Governor()
         self.now = now
+        self.cpu = Cpu(config.workers)
         self.last_poll: datetime | None = None
         self._feeds: list[Feed] = []
+        self._feeds_key: tuple | None = None
+        self._synced: list[Feed] | None = None
+        self._recovered = False
         self._feeds_problem: str | None = None  # logged once per change, not at every poll
         self._feed_errors: dict[str, str] = {}  # url -> the last error logged for it
 
     def feeds(self) -> list[Feed]:
-        """feeds.yaml as it is now (edits are picked up at the next poll); the last good list if it broke."""
+        """feeds.yaml as it is now (read again only when the file changed); the last good list if it broke."""
+        try:
+            stat = self.config.feeds_path.stat()
+            key = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
+        except OSError:
+            key = None
+        if key is not None and key == self._feeds_key:
+            return self._feeds
         try:
             self._feeds = load_feeds(self.config.feeds_path, self.config.min_interval)
+            self._feeds_key = key
         except TieswatchError as e:
             if not self._feeds:
                 raise
@@ -149,33 +149,37 @@ class Pipeline:
         feeds: Sequence[Feed] | None = None,
         *,
         only_due: bool = True,
+        stop: asyncio.Event | None = None,
         done: Callable[[FeedResult], None] | None = None,
     ) -> PollReport:
         """fetch | parse | store | classify | decide for the feeds that are due; queue the deliveries.
-        ``done`` hears of each feed as it finishes."""
+
+        Each feed's items, scores, alerts and deliveries are committed together as its document is done; once
+        ``stop`` is set no new fetch starts and the documents in hand are finished. ``done`` hears of each
+        feed as it finishes (progress bars).
+        """
         feeds = self.feeds() if feeds is None else feeds
-        paused = self.store.paused_urls()
+        now = self.now()
+        if feeds is not self._synced:  # the store learns of added or renamed feeds only when the list changed
+            self.store.sync_feeds(feeds, now)
+            self._synced = feeds
+        stage = _Classify(self)
+        if not self._recovered:
+            await self.finish_unscored(stage)
         results = await poll_feeds(
-            [f for f in feeds if f.url not in paused],
+            feeds,
             self.store,
             self.config,
             now=self.now,
             only_due=only_due,
+            stage=stage,
+            sync=False,
+            consumers=self.config.workers + 1,
+            stop=stop,
             done=done,
         )
         now = self.now()
         self.last_poll = now
-        new_items = [item for r in results for item in r.new_items]
-        # Scoring is CPU work: a worker thread keeps the bot answering meanwhile; the store stays in this one.
-        model = self.classifier.model  # one model for the scores and the thresholds, even if a retrain lands now
-        scored = await asyncio.to_thread(self.classifier.score, new_items, model)
-        self.store.store_scores(scored, now)
-        scores = {s.item_id: s for s in scored}
-        thresholds = self.classifier.thresholds(model)
-        alerts = raise_alerts(
-            self.store, results, scores, min(thresholds.values()), now, timedelta(hours=self.config.first_poll_hours)
-        )
-        queued = fan_out(self.store, alerts, thresholds, now)
         notices = []
         for r in results:
             if r.error:
@@ -187,7 +191,29 @@ class Pipeline:
                     notices.append(notice)
             elif self._feed_errors.pop(r.feed.url, None) is not None:
                 log.info("feed %s works again", r.feed.name)
-        return PollReport(results, len(scores), alerts, queued, notices)
+        if stage.scored:
+            log.info("%d new items, %d alerts, %d deliveries queued", stage.scored, stage.alerts, stage.queued)
+        return PollReport(results, stage.scored, stage.alerts, stage.queued, notices)
+
+    async def finish_unscored(self, stage: _Classify | None = None) -> int:
+        """Score, alert and queue the items a crash (or an older version) left stored without a score; only
+        recent ones alert, as on a first poll. Returns how many were finished."""
+        stage = stage or _Classify(self)
+        done = 0
+        while items := self.store.unscored_items():
+            scores = await self.cpu.score(stage.model, self.classifier.models_dir, items)
+            now = self.now()
+            with self.store.transaction():
+                stage.finish(items, {s.item_id: s for s in scores}, True, now)
+            done += len(items)
+        self._recovered = True
+        if done:
+            log.info("finished %d items a previous run had stored without scoring", done)
+        return done
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        self.cpu.close()
 
     def _pause_if_hopeless(self, result: FeedResult, now: datetime) -> str | None:
         streak = self.store.feed_state(result.feed.url).error_streak

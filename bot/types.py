@@ -120,7 +120,9 @@ class FeedResult:
 
     feed: the feed.
     status: the HTTP status (200, 304, 500...), None when no answer came.
-    new_items: the items stored for the first time by this poll.
+    new: how many items this poll stored for the first time (the items themselves are not kept: a round of
+        thousands of feeds must not hold them all).
+    alerts: how many of them raised an alert.
     seen: how many items the document held.
     error: why the poll failed, None when it did not.
     warning: why the document was ill-formed although items were recovered.
@@ -130,7 +132,8 @@ class FeedResult:
 
     feed: Feed
     status: int | None
-    new_items: tuple[Item, ...] = ()
+    new: int = 0
+    alerts: int = 0
     seen: int = 0
     error: str | None = None
     warning: str | None = None

@@ -14,7 +14,7 @@ from tg_emulator import TelegramEmulator
 
 from bot.app.demo import FeedServer
 from bot.app.run import serve
-from bot.config import Config
+from bot.config import ALL_NETWORKS, Config
 from bot.store import Store
 
 ADMIN = 9000
@@ -98,7 +98,7 @@ def make_config(tmp_path: Path, trained_model_dir: Path, emu_url: str, feed_url:
         telegram_token=TOKEN,
         telegram_api_url=emu_url,
         admins=frozenset({ADMIN}),
-        **{"min_interval": 1, **overrides},  # our own loopback feed may be polled every second
+        **{"min_interval": 1, "allowed_networks": ALL_NETWORKS, **overrides},  # our loopback feeds, polled every second
     )
 
 

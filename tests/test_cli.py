@@ -15,6 +15,7 @@ from test_poll import rss
 
 def tieswatch(*args: str, cwd: Path, env: dict | None = None, stdin: str | None = None) -> subprocess.CompletedProcess:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("TIESWATCH_", "TELEGRAM_"))}
+    full_env["TIESWATCH_ALLOW_PRIVATE"] = "1"  # the feeds are served on loopback
     full_env.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
@@ -137,10 +138,11 @@ def test_progress_shows_on_a_terminal_and_never_in_a_pipe(server, tmp_path, trai
     server.expect_request("/ok").respond_with_data(rss(2), content_type="application/rss+xml")
     feeds = feeds_file(tmp_path, [("Good feed", server.url_for("/ok"))])
     args = [sys.executable, "-m", "bot", "poll", "--once", "--feeds", str(feeds), "--data", str(tmp_path / "d")]
-    piped = subprocess.run(args, cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    env = {**os.environ, "TIESWATCH_ALLOW_PRIVATE": "1"}  # the feed is served on loopback
+    piped = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert piped.returncode == 0 and "polling" not in piped.stderr and "\r" not in piped.stderr
     main, terminal = pty.openpty()
-    with subprocess.Popen(args, cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=terminal) as process:
+    with subprocess.Popen(args, cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=terminal) as process:
         os.close(terminal)
         seen = b""
         while True:

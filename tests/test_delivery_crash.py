@@ -31,6 +31,7 @@ def bot_env(config, token: str | None = None, **more: str) -> dict[str, str]:
         TIESWATCH_FEEDS=str(config.feeds_path),
         TIESWATCH_DATA=str(config.data_dir),
         TIESWATCH_MIN_INTERVAL=str(config.min_interval),
+        TIESWATCH_ALLOW_PRIVATE="1",  # the feeds are served on loopback
         **more,
     )
     return env

@@ -11,7 +11,7 @@ from test_cli import tieswatch
 from test_poll import rss
 
 from bot.app.demo import FeedServer
-from bot.config import Config
+from bot.config import ALL_NETWORKS, Config
 from bot.ingest.feeds_yaml import load_feeds
 from bot.ingest.opml import read_opml
 from bot.learn.score import Classifier
@@ -101,7 +101,7 @@ def test_a_failing_feed_is_paused_once_and_resumed(tmp_path, trained_model_dir):
         )
         data = tmp_path / "data"
         shutil.copytree(trained_model_dir / "models", data / "models")
-        config = Config(feeds_path=feeds, data_dir=data, pause_after=2)
+        config = Config(feeds_path=feeds, data_dir=data, pause_after=2, allowed_networks=ALL_NETWORKS)
         store = Store.open(config.db_path)
         clock = [datetime.now(UTC)]
         pipeline = Pipeline(config, store, Classifier(config.models_dir), sink=None, now=lambda: clock[0])
@@ -136,7 +136,7 @@ def test_a_feed_failing_again_and_again_is_logged_once_per_change_with_a_summary
         feeds.write_text(f"feeds:\n  - name: Flaky\n    url: {srv.url('/f.xml')}\n    language: en\n")
         data = tmp_path / "data"
         shutil.copytree(trained_model_dir / "models", data / "models")
-        config = Config(feeds_path=feeds, data_dir=data, pause_after=100)
+        config = Config(feeds_path=feeds, data_dir=data, pause_after=100, allowed_networks=ALL_NETWORKS)
         store = Store.open(config.db_path)
         clock = [datetime.now(UTC)]
         pipeline = Pipeline(config, store, Classifier(config.models_dir), sink=None, now=lambda: clock[0])

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TextIO
 from xml.sax.saxutils import escape
 
-from bot.config import Config
+from bot.config import ALL_NETWORKS, Config
 from bot.deliver.console import CONSOLE_CHAT, ConsoleSink
 from bot.deliver.outbox import Governor
 from bot.deliver.subscriptions import subscribe
@@ -172,7 +172,8 @@ def demo(config: Config, stream: TextIO | None = None) -> int:
             )
             # The demo's items live in a scratch database; the model is the real one of the data directory.
             store = Store.open(Path(tmp) / "demo.db")
-            demo_config = replace(config, feeds_path=feeds_yaml, data_dir=Path(tmp))
+            # Its feeds are on loopback, which the demo allows for itself whatever TIESWATCH_ALLOW_PRIVATE says.
+            demo_config = replace(config, feeds_path=feeds_yaml, data_dir=Path(tmp), allowed_networks=ALL_NETWORKS)
             classifier = Classifier(config.models_dir)
             print(f"tieswatch demo: two sample feeds served on {server.url('/')}; the model decides.", file=out)
             model = classifier.model
@@ -189,6 +190,7 @@ def demo(config: Config, stream: TextIO | None = None) -> int:
             report = await pipeline.poll(only_due=False)
             sent = (await pipeline.deliver()).sent
             print(f"second poll: {report.new_items} new item, {sent} alert", file=out)
+            pipeline.close()
             print(
                 f"\n{sink.count} alerts printed; irrelevant items (rates, football, a missile test, tourism) "
                 "were stored without alerting.",

@@ -28,6 +28,8 @@ from bot.store import Store
 log = logging.getLogger(__name__)
 HEARTBEAT = "heartbeat"  # in the data directory, touched at every scheduler tick (at most 15 s apart)
 
+STOP_GRACE = 30.0  # seconds a stop waits for the documents already fetched to be stored, scored and queued
+
 
 def poll_tick(pipeline: Pipeline) -> float:
     """How often to look for due feeds: a quarter of the shortest interval, between 1 and 15 seconds."""
@@ -94,17 +96,26 @@ async def serve(
     if retried:  # a restart is often the fix (the network is back): do not wait out the backoff
         log.info("%d failing feeds are tried again now", retried)
     wake = asyncio.Event()
+    polling: set[asyncio.Task] = set()
 
     heartbeat = config.data_dir / HEARTBEAT
 
     async def poll() -> None:
         with contextlib.suppress(OSError):  # `tieswatch health` (the Docker HEALTHCHECK) reads its age
             heartbeat.touch()
+        if stop.is_set():
+            return
+        task = asyncio.create_task(pipeline.poll(stop=stop))
+        polling.add(task)
         try:
-            report = await pipeline.poll()
+            report = await asyncio.shield(task)  # a stop lets the round finish what it holds (see below)
+        except asyncio.CancelledError:  # the scheduler shutting down; the round itself goes on, and is awaited
+            return
         except Exception:  # a bug must not end the bot: logged with its traceback, the next tick runs
             log.exception("poll failed; the next one will try again")
             return
+        finally:
+            polling.discard(task)
         if report.results:  # a round in which some feed was due
             log.info("%s", report.summary())
         if report.queued:
@@ -141,9 +152,16 @@ async def serve(
         scheduler.shutdown(wait=False)
         stop.set()
         wake.set()
+        if polling:  # no new fetch starts; what was fetched is stored, scored and queued, within the grace
+            _, late = await asyncio.wait(polling, timeout=STOP_GRACE)
+            for task in late:
+                log.warning("the poll in progress did not finish within %g s; its feeds are polled again", STOP_GRACE)
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
         if app is not None:
             await disconnect(app)
         await delivering
+        pipeline.close()
         store.close()
     return 0
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+import zlib
 from dataclasses import dataclass, field
 
 import httpx
 
 from bot.config import Config
-from bot.errors import FetchError
+from bot.errors import AddressRefused, FetchError
 from bot.ingest.feeds_yaml import check_url
+from bot.ingest.guard import GuardedBackend
 from bot.types import Validators
 
 ACCEPT = "application/rss+xml, application/atom+xml, application/rdf+xml;q=0.9, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"  # noqa: E501
@@ -44,15 +46,76 @@ class Response:
         return self.status == 304
 
 
+class _Decoder:
+    """One content-encoding layer, decoded with a bound: a 1 KB gzip chunk cannot expand past ``max_bytes``."""
+
+    def __init__(self, url: str, encoding: str, max_bytes: int):
+        self.url, self.encoding, self.max_bytes, self.size = url, encoding, max_bytes, 0
+        self._raw = encoding == "identity"
+        # gzip framing, or zlib framing for deflate (raw deflate, which some servers send, is tried on failure)
+        self._z = None if self._raw else zlib.decompressobj(16 + zlib.MAX_WBITS if encoding == "gzip" else 15)
+        self._tried_raw = False
+
+    def feed(self, data: bytes) -> bytes:
+        if self._raw:
+            self.size += len(data)
+            self._check()
+            return data
+        out = []
+        while data:
+            try:
+                chunk = self._z.decompress(data, self.max_bytes - self.size + 1)
+            except zlib.error as e:
+                if self.encoding == "deflate" and not self._tried_raw and self.size == 0:
+                    self._z, self._tried_raw = zlib.decompressobj(-zlib.MAX_WBITS), True
+                    continue
+                raise FetchError(self.url, f"body is not valid {self.encoding} ({e})", 200) from None
+            self.size += len(chunk)
+            self._check()
+            out.append(chunk)
+            data = self._z.unconsumed_tail  # left over only when the output bound was reached
+        return b"".join(out)
+
+    def _check(self) -> None:
+        if self.size > self.max_bytes:
+            raise FetchError(
+                self.url, f"body decoded from {self.encoding} is over the {self.max_bytes:,}-byte limit; cut off", 200
+            )
+
+
+def _decoder(url: str, header: str, max_bytes: int) -> _Decoder:
+    """The decoder for a Content-Encoding header: one layer of gzip or deflate at most."""
+    layers = [e.strip().lower() for e in header.split(",") if e.strip() and e.strip().lower() != "identity"]
+    if len(layers) > 1:
+        # Each layer multiplies the expansion (a 2 KB "gzip, gzip" body is gigabytes); no feed needs two.
+        raise FetchError(url, f"nested content encodings ({', '.join(layers)}) are refused", 200)
+    encoding = layers[0] if layers else "identity"
+    if encoding == "x-gzip":
+        encoding = "gzip"
+    if encoding not in ("identity", "gzip", "deflate"):
+        raise FetchError(url, f"content encoding {encoding!r} is not supported (we ask for gzip or deflate)", 200)
+    return _Decoder(url, encoding, max_bytes)
+
+
+def guarded_transport(config: Config, limits: httpx.Limits) -> httpx.AsyncHTTPTransport:
+    """httpx's transport, connecting only where ``bot.ingest.guard`` allows (every hop of every redirect)."""
+    transport = httpx.AsyncHTTPTransport(limits=limits, trust_env=False)
+    # httpx has no public way to hand httpcore a network backend; the pool reads this attribute for each new
+    # connection (tests/test_guard.py fails if an upgrade stops that).
+    transport._pool._network_backend = GuardedBackend(config.allowed_networks)
+    return transport
+
+
 def make_client(config: Config) -> httpx.AsyncClient:
-    """One shared client: its pool is sized to the global concurrency limit."""
+    """One shared client: its pool is sized to the global concurrency limit; it connects only to public
+    addresses unless the configuration allows others."""
     limits = httpx.Limits(max_connections=config.concurrency, max_keepalive_connections=config.concurrency)
     return httpx.AsyncClient(
+        transport=guarded_transport(config, limits),
         timeout=httpx.Timeout(config.timeout),
-        limits=limits,
         follow_redirects=True,
         max_redirects=config.max_redirects,
-        headers={"User-Agent": config.user_agent, "Accept": ACCEPT},
+        headers={"User-Agent": config.user_agent, "Accept": ACCEPT, "Accept-Encoding": "gzip, deflate"},
         trust_env=False,  # proxies from the environment would send feed traffic elsewhere unannounced
     )
 
@@ -88,12 +151,15 @@ async def fetch(
                 declared = r.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > max_bytes:
                     raise FetchError(url, f"body of {int(declared):,} bytes is over the {max_bytes:,}-byte limit", 200)
-                chunks, size = [], 0
-                async for chunk in r.aiter_bytes():
-                    size += len(chunk)
-                    if size > max_bytes:
+                # Bytes are counted as they come off the wire, and again after decoding, chunk by chunk: httpx's
+                # own decoding would expand a whole chunk before any limit could be checked.
+                decoder = _decoder(url, r.headers.get("content-encoding", ""), max_bytes)
+                chunks, wire = [], 0
+                async for raw in r.aiter_raw():
+                    wire += len(raw)
+                    if wire > max_bytes:
                         raise FetchError(url, f"body is over the {max_bytes:,}-byte limit; cut off", 200)
-                    chunks.append(chunk)
+                    chunks.append(decoder.feed(raw))
                 kept = {k: r.headers[k] for k in ("content-type", "etag", "last-modified") if k in r.headers}
                 kept["content-location"] = str(r.url)
                 return Response(
@@ -104,6 +170,8 @@ async def fetch(
                     validators=Validators(r.headers.get("etag"), r.headers.get("last-modified")),
                     elapsed=time.monotonic() - start,
                 )
+    except AddressRefused as e:
+        raise AddressRefused(url, e.reason) from None
     except TimeoutError:
         raise FetchError(url, f"no complete answer within {deadline:g} s") from None
     except httpx.TooManyRedirects as e:

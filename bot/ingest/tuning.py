@@ -8,12 +8,14 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from bot.config import Config
 from bot.errors import ConfigError, UsageError
 from bot.ingest.discover import discover
 from bot.ingest.feeds_edit import add_feed, add_feeds, remove_feed
 from bot.ingest.feeds_yaml import check_interval, find_feed, format_duration, language_code, load_feeds
+from bot.ingest.guard import literal_refusal
 from bot.ingest.opml import read_opml
 from bot.store import Store
 from bot.types import DEFAULT_INTERVAL, Feed, Usefulness, from_iso
@@ -65,7 +67,8 @@ def import_opml(config: Config, path: Path, language: str | None = None) -> tupl
     """Add every usable feed of an OPML file not yet listed, in one write; return them and the problems found.
 
     A bad outline is reported with its line and the others are added all the same; nothing is written when
-    the file is not an OPML feed list at all."""
+    the file is not an OPML feed list at all. An address that is loopback, private or otherwise not public is a
+    problem too, unless the configuration allows it."""
     if language:
         try:
             language = language_code(language)
@@ -77,6 +80,10 @@ def import_opml(config: Config, path: Path, language: str | None = None) -> tupl
     added = []
     for feed in feeds:
         where = f"{path.name} line {feed.line}"
+        # Names are checked once resolved, when the feed is first fetched; address literals are refused now.
+        if (why := literal_refusal(urlsplit(feed.url).hostname or "", config.allowed_networks)) is not None:
+            problems.append(f"{where}: {why}")
+            continue
         if feed.url in known:
             problems.append(f"{where}: {feed.url} is already in {config.feeds_path.name}")
             continue

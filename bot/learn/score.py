@@ -45,15 +45,17 @@ class Classifier:
 
     def score(self, items: Sequence[Item], model: TiesModel | None = None) -> list[Score]:
         """Score items with ``model`` (default: the one in use now)."""
-        if not items:
-            return []
-        model = model or self.model
-        scores = []
-        for start in range(0, len(items), 500):  # bounded batches keep memory flat on a feed's first poll
-            batch = items[start : start + 500]
-            predictions = model.predict([item_text(i) for i in batch])
-            scores += [
-                Score(i.id, p.score, p.relevant, p.why, p.excerpt, model.version)
-                for i, p in zip(batch, predictions, strict=True)
-            ]
-        return scores
+        return score_items(model or self.model, items)
+
+
+def score_items(model: TiesModel, items: Sequence[Item]) -> list[Score]:
+    """Score items with ``model``, in bounded batches (memory stays flat on a feed's first poll)."""
+    scores: list[Score] = []
+    for start in range(0, len(items), 500):
+        batch = items[start : start + 500]
+        predictions = model.predict([item_text(i) for i in batch])
+        scores += [
+            Score(i.id, p.score, p.relevant, p.why, p.excerpt, model.version)
+            for i, p in zip(batch, predictions, strict=True)
+        ]
+    return scores

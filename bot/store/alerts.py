@@ -33,7 +33,7 @@ class AlertsMixin(StoreBase):
     def create_alert(self, score: Score, now: datetime, story_id: int | None = None) -> int | None:
         """Insert the alert for an item once; return its id, or None when the item already had one.
         ``story_id``: the first alert of the story it reports on again, if any."""
-        with self.db.conn:
+        with self.db.atomic():
             cur = self.db.conn.execute(
                 "INSERT OR IGNORE INTO alerts (item_id, score, why, excerpt, marks, model_version, created_at, "
                 "story_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -77,7 +77,7 @@ class AlertsMixin(StoreBase):
 
     def add_deliveries(self, plans: Iterable[Plan], now: datetime) -> int:
         """Queue deliveries; one per (alert, chat) ever, so re-running a fan-out adds nothing."""
-        with self.db.conn:
+        with self.db.atomic():
             before = self.db.conn.total_changes
             self.db.conn.executemany(
                 "INSERT OR IGNORE INTO deliveries (alert_id, chat_id, digest, status, due_at, attempts, created_at, "
@@ -98,7 +98,7 @@ class AlertsMixin(StoreBase):
         return [dict(r) for r in self.db.query(sql, [iso(now), iso(now), limit])]
 
     def mark_sent(self, ids: Iterable[int], message_id: int | None, now: datetime) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db.conn.executemany(
                 "UPDATE deliveries SET status = 'sent', message_id = ?, sent_at = ?, attempts = attempts + 1 "
                 "WHERE id = ?",
@@ -107,7 +107,7 @@ class AlertsMixin(StoreBase):
 
     def mark_retry(self, ids: Iterable[int], next_try: datetime, error: str) -> None:
         """One failed attempt: count it, keep the cause, try again at ``next_try``."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db.conn.executemany(
                 "UPDATE deliveries SET attempts = attempts + 1, next_try_at = ?, last_error = ? WHERE id = ?",
                 [(iso(next_try), error, i) for i in ids],
@@ -115,14 +115,14 @@ class AlertsMixin(StoreBase):
 
     def hold(self, ids: Iterable[int], until: datetime) -> None:
         """Not tried, only deferred (another message of the chat failed): no attempt is counted."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db.conn.executemany(
                 "UPDATE deliveries SET next_try_at = ? WHERE id = ?", [(iso(until), i) for i in ids]
             )
 
     def mark_dropped(self, ids: Iterable[int], error: str, *, attempted: bool = False) -> None:
         """Give up on these rows for good, with the reason; ``attempted`` counts the attempt that failed."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db.conn.executemany(
                 "UPDATE deliveries SET status = 'dropped', last_error = ?, attempts = attempts + ? WHERE id = ?",
                 [(error, int(attempted), i) for i in ids],

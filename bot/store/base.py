@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Self
@@ -68,6 +69,13 @@ class StoreBase:
                 self.db["migrations"].insert({"name": name, "applied_at": iso(datetime.now(UTC))})
             applied.append(name)
         return applied
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Everything written inside is committed together or not at all (a crash leaves no half of it);
+        the store's own methods join an open transaction instead of committing on their own."""
+        with self.db.atomic():
+            yield
 
     def applied_migrations(self) -> list[str]:
         return [r["name"] for r in self.db["migrations"].rows_where(order_by="name")]

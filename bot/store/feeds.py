@@ -10,10 +10,23 @@ from bot.store.base import StoreBase
 from bot.types import Feed, FeedState, FetchRecord, Validators, from_iso, iso
 
 
+def _state(row: dict) -> FeedState:
+    return FeedState(
+        url=row["url"],
+        validators=Validators(row.get("etag"), row.get("last_modified")),
+        error_streak=row.get("error_streak") or 0,
+        next_attempt=from_iso(row.get("next_attempt")),
+        first_polled=from_iso(row.get("first_polled")),
+        last_success=from_iso(row.get("last_success")),
+        last_error=row.get("last_error"),
+        last_status=row.get("last_status"),
+    )
+
+
 class FeedsMixin(StoreBase):
     def sync_feeds(self, feeds: Iterable[Feed], now: datetime) -> None:
         """Make the feeds table know every feed of feeds.yaml (name and language follow the file)."""
-        with self.db.conn:
+        with self.db.atomic():
             for feed in feeds:
                 self.db.conn.execute(
                     "INSERT INTO feeds (url, name, language, error_streak, added_at) VALUES (?, ?, ?, 0, ?) "
@@ -23,16 +36,16 @@ class FeedsMixin(StoreBase):
 
     def feed_state(self, url: str) -> FeedState:
         row = next(self.db["feeds"].rows_where("url = ?", [url]), None) or {"url": url}
-        return FeedState(
-            url=url,
-            validators=Validators(row.get("etag"), row.get("last_modified")),
-            error_streak=row.get("error_streak") or 0,
-            next_attempt=from_iso(row.get("next_attempt")),
-            first_polled=from_iso(row.get("first_polled")),
-            last_success=from_iso(row.get("last_success")),
-            last_error=row.get("last_error"),
-            last_status=row.get("last_status"),
-        )
+        return _state(row)
+
+    def pollable_states(self, due_by: datetime | None = None) -> dict[str, FeedState]:
+        """The state of every feed that is not paused, by url, in one query; with ``due_by``, only of the feeds
+        due by then (never polled, or their next attempt has come)."""
+        where, args = "paused_at IS NULL", []
+        if due_by is not None:
+            where += " AND (next_attempt IS NULL OR next_attempt <= ?)"
+            args.append(iso(due_by))
+        return {row["url"]: _state(row) for row in self.db["feeds"].rows_where(where, args)}
 
     def feed_rows(self) -> list[dict]:
         """Every feed's row, by name: health, validators, pause."""
@@ -41,7 +54,7 @@ class FeedsMixin(StoreBase):
     def record_success(
         self, url: str, now: datetime, status: int, validators: Validators, next_attempt: datetime
     ) -> None:
-        with self.db.conn:
+        with self.db.atomic():
             self.db.conn.execute(
                 "UPDATE feeds SET last_status = ?, last_success = ?, error_streak = 0, next_attempt = ?, "
                 "etag = ?, last_modified = ?, first_polled = COALESCE(first_polled, ?) WHERE url = ?",
@@ -50,7 +63,7 @@ class FeedsMixin(StoreBase):
 
     def record_failure(self, url: str, now: datetime, status: int | None, error: str, next_attempt: datetime) -> int:
         """Count one more failure in a row; return the streak."""
-        with self.db.conn:
+        with self.db.atomic():
             self.db.conn.execute(
                 "UPDATE feeds SET last_status = ?, last_error = ?, last_error_at = ?, "
                 "error_streak = error_streak + 1, next_attempt = ? WHERE url = ?",
@@ -59,22 +72,25 @@ class FeedsMixin(StoreBase):
         return self.feed_state(url).error_streak
 
     def log_fetch(self, record: FetchRecord) -> None:
-        self.db["fetch_log"].insert(
-            {
-                "feed_url": record.feed_url,
-                "at": iso(record.at),
-                "status": record.status,
-                "new_items": record.new_items,
-                "error": record.error,
-                "warning": record.warning,
-                "elapsed_ms": record.elapsed_ms,
-                "bytes": record.bytes,
-            }
-        )
+        with self.db.atomic():
+            self.db.conn.execute(
+                "INSERT INTO fetch_log (feed_url, at, status, new_items, error, warning, elapsed_ms, bytes) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    record.feed_url,
+                    iso(record.at),
+                    record.status,
+                    record.new_items,
+                    record.error,
+                    record.warning,
+                    record.elapsed_ms,
+                    record.bytes,
+                ),
+            )
 
     def pause_feed(self, url: str, reason: str, now: datetime) -> bool:
         """Pause a feed; True when it was not paused before (so the admins are told once)."""
-        with self.db.conn:
+        with self.db.atomic():
             cur = self.db.conn.execute(
                 "UPDATE feeds SET paused_at = ?, paused_reason = ? WHERE url = ? AND paused_at IS NULL",
                 (iso(now), reason, url),
@@ -82,7 +98,7 @@ class FeedsMixin(StoreBase):
         return bool(cur.rowcount)
 
     def resume_feed(self, url: str, now: datetime) -> bool:
-        with self.db.conn:
+        with self.db.atomic():
             cur = self.db.conn.execute(
                 "UPDATE feeds SET paused_at = NULL, paused_reason = NULL, error_streak = 0, next_attempt = ? "
                 "WHERE url = ?",
@@ -92,7 +108,7 @@ class FeedsMixin(StoreBase):
 
     def retry_failing_now(self, now: datetime) -> int:
         """Make every failing feed that is not paused due at once (its streak stays); return how many."""
-        with self.db.conn:
+        with self.db.atomic():
             cur = self.db.conn.execute(
                 "UPDATE feeds SET next_attempt = ? WHERE error_streak > 0 AND paused_at IS NULL", (iso(now),)
             )

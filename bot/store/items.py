@@ -10,6 +10,8 @@ from datetime import datetime
 from bot.store.base import StoreBase
 from bot.types import Item, Recent, ReviewItem, Score, iso
 
+_BATCH = 500  # ids per IN (...) query, well under SQLite's variable limit
+
 
 def item_from_row(row: dict) -> Item:
     """An ``Item`` from an items row (or a row that carries its columns)."""
@@ -46,7 +48,7 @@ class ItemsMixin(StoreBase):
         items = list(items)
         if not items:
             return []
-        with self.db.conn:
+        with self.db.atomic():
             return self._insert_items(items)
 
     def _insert_items(self, items: list[Item]) -> list[Item]:
@@ -73,6 +75,25 @@ class ItemsMixin(StoreBase):
                 new.append(item)
         return new
 
+    def known_ids(self, ids: Iterable[str]) -> set[str]:
+        """Which of ``ids`` the store already holds."""
+        ids = list(dict.fromkeys(ids))
+        known: set[str] = set()
+        for start in range(0, len(ids), _BATCH):
+            chunk = ids[start : start + _BATCH]
+            rows = self.db.execute(f"SELECT id FROM items WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+            known.update(r[0] for r in rows)
+        return known
+
+    def unscored_items(self, limit: int = 500) -> list[Item]:
+        """Items stored without a score (left by a crash of an older version, or a model that failed)."""
+        rows = self.db.query(
+            "SELECT items.* FROM items LEFT JOIN scores ON scores.item_id = items.id "
+            "WHERE scores.item_id IS NULL ORDER BY items.rowid LIMIT ?",
+            [limit],
+        )
+        return [item_from_row(dict(r)) for r in rows]
+
     def count_items(self) -> int:
         return self.db["items"].count
 
@@ -91,7 +112,7 @@ class ItemsMixin(StoreBase):
 
     def store_scores(self, scores: Iterable[Score], now: datetime) -> None:
         """Keep each item's latest verdict (a re-score replaces the old one)."""
-        with self.db.conn:
+        with self.db.atomic():
             for score in scores:
                 self.db.conn.execute(
                     "INSERT INTO scores (item_id, score, relevant, why, excerpt, marks, model_version, scored_at) "

@@ -13,7 +13,7 @@ class LabelsMixin(StoreBase):
         self, item_id: str, user_id: int, chat_id: int | None, label: int, source: str, is_admin: bool, now: datetime
     ) -> None:
         """One label per user per item; a later one replaces it."""
-        with self.db.conn:
+        with self.db.atomic():
             self._put_label(item_id, user_id, chat_id, label, source, is_admin, now)
 
     def _put_label(
@@ -30,8 +30,7 @@ class LabelsMixin(StoreBase):
     def import_labels(self, items: list[Item], labels: dict[str, int], user_id: int, now: datetime) -> int:
         """An import in one transaction: the items new to the bot, then one admin label per item id; return
         how many items were new."""
-        with self.db.conn:
-            self.db.conn.execute("BEGIN IMMEDIATE")
+        with self.db.atomic():
             created = len(self._insert_items(items))
             for item_id, label in labels.items():
                 self._put_label(item_id, user_id, None, label, "import", True, now)

@@ -78,7 +78,7 @@ class SearchMixin(StoreBase):
     def save_search(self, chat_id: int, words: str, now: datetime) -> int:
         """Keep what a chat searched for, so the buttons under its results can page through them; searches
         older than a week are forgotten (their buttons then ask for a new search)."""
-        with self.db.conn:
+        with self.db.atomic():
             # The newest row is kept: SQLite gives a new row the highest id + 1, so an id is never handed out
             # twice and an old button cannot page through someone's newer search.
             self.db.conn.execute(

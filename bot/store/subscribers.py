@@ -63,7 +63,7 @@ class SubscribersMixin(StoreBase):
         row["created_at"] = iso(now)
         columns = list(row)
         updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in ("chat_id", "created_at"))
-        with self.db.conn:
+        with self.db.atomic():
             self.db.conn.execute(
                 f"INSERT INTO subscribers ({', '.join(columns)}) VALUES ({', '.join(':' + c for c in columns)}) "
                 f"ON CONFLICT(chat_id) DO UPDATE SET {updates}",
@@ -74,7 +74,7 @@ class SubscribersMixin(StoreBase):
     def set_active(self, chat_id: int, active: bool, now: datetime) -> bool:
         """(Un)subscribe a chat. Unsubscribing drops what was still queued for it: after a later /start it
         must not receive a backlog of stale alerts."""
-        with self.db.conn:
+        with self.db.atomic():
             cur = self.db.conn.execute(
                 "UPDATE subscribers SET active = ?, updated_at = ? WHERE chat_id = ?", (int(active), iso(now), chat_id)
             )

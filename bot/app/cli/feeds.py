@@ -33,12 +33,15 @@ def cmd_poll(args: argparse.Namespace, config: Config) -> int:
     feeds = load_feeds(config.feeds_path, config.min_interval)
     with opened(config) as store, counting("polling", len(feeds)) as bar:
         pipeline = Pipeline(config, store, Classifier(config.models_dir), sink=None)
-        report = asyncio.run(pipeline.poll(feeds, only_due=False, done=lambda _: bar.update(1)))
+        try:
+            report = asyncio.run(pipeline.poll(feeds, only_due=False, done=lambda _: bar.update(1)))
+        finally:
+            pipeline.close()
     print(poll_table(report.results))
     failed = [r for r in report.results if not r.ok]
     print(
         f"\n{len(report.results)} feeds, {report.new_items} new items, {len(failed)} failed; "
-        f"{len(report.alerts)} alerts, {report.queued} deliveries queued"
+        f"{report.alerts} alerts, {report.queued} deliveries queued"
     )
     for notice in report.notices:
         print(notice, file=sys.stderr)
@@ -50,7 +53,7 @@ def poll_table(results: Sequence[FeedResult]) -> str:
         (
             r.feed.name,
             r.status if r.status is not None else "-",
-            len(r.new_items),
+            r.new,
             short(r.error or (f"warning: {r.warning}" if r.warning else ""), 70),
             f"{r.elapsed:.2f}s",
         )
