@@ -42,7 +42,10 @@ def format_duration(seconds: int) -> str:
 
 def check_url(url: str) -> str | None:
     """Why ``url`` cannot be polled, or None when it can."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1" and the like
+        return "url is not a valid address"
     if parts.scheme not in ("http", "https"):
         return "url must start with http:// or https://"
     if not parts.hostname:
