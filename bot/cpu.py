@@ -69,12 +69,15 @@ class Cpu:
             )
         return self._pool
 
-    async def parse(self, body: bytes, feed: Feed, headers: Mapping[str, str], now: datetime) -> ParsedFeed:
+    async def parse(
+        self, body: bytes, feed: Feed, headers: Mapping[str, str], now: datetime, known: frozenset[str] = frozenset()
+    ) -> ParsedFeed:
         """``parse_feed`` off the event loop."""
         pool = self._executor()
+        args = (body, feed, dict(headers), now, known)
         if pool is None:
-            return await asyncio.to_thread(parse_feed, body, feed, dict(headers), now)
-        return await asyncio.get_running_loop().run_in_executor(pool, parse_feed, body, feed, dict(headers), now)
+            return await asyncio.to_thread(parse_feed, *args)
+        return await asyncio.get_running_loop().run_in_executor(pool, parse_feed, *args)
 
     async def score(self, model: TiesModel, models_dir: Path, items: Sequence[Item]) -> list[Score]:
         """Score ``items`` with ``model`` (which a worker loads from ``models_dir`` by its version)."""

@@ -69,13 +69,16 @@ class _Classify:
 
     async def prepare(self, feed: Feed, response: Response, now: datetime) -> Batch:
         cpu = self.pipeline.cpu
-        parsed = await cpu.parse(response.body, feed, response.headers, now)
+        # The items the feed's document repeats need no text extraction, nor scoring: the worker skips those
+        # it is told of; an older one that comes back is caught by known_ids.
+        recent = self.store.recent_ids(feed.url)
+        parsed = await cpu.parse(response.body, feed, response.headers, now, recent)
         known = self.store.known_ids(i.id for i in parsed.items)
         fresh = [i for i in parsed.items if i.id not in known]
         if fresh:
             log.debug("feed %s: scoring %d new items", feed.name, len(fresh))
         scores = await cpu.score(self.model, self.pipeline.classifier.models_dir, fresh)
-        return Batch(parsed.items, fresh, {s.item_id: s for s in scores}, parsed.warning)
+        return Batch(parsed.items, fresh, {s.item_id: s for s in scores}, parsed.warning, parsed.skipped)
 
     def write(self, feed: Feed, batch: Batch, first_poll: bool, now: datetime) -> tuple[int, int]:
         return self.finish(self.store.add_items(batch.fresh), batch.scores, first_poll, now)

@@ -158,3 +158,11 @@ async def test_addfeed_in_telegram_refuses_a_private_address(tmp_path, trained_m
         assert "127.0.0.2" not in world.config.feeds_path.read_text()
     finally:
         await stop_world(world, stop, task)
+
+
+def test_a_broken_address_is_refused_with_a_message_not_a_traceback(tmp_path):
+    feeds = tmp_path / "feeds.yaml"
+    feeds.write_text("feeds: []\n")
+    result = tieswatch("feeds", "add", "http://[::1/feed", "--feeds", str(feeds), cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.strip() == "tieswatch: http://[::1/feed: url is malformed (Invalid IPv6 URL)"

@@ -228,3 +228,12 @@ def test_active_content_is_gone_from_item_text():
         assert "safe description" in text and "<script" not in text and "location" not in text
     (item,) = parse_file(shared_path("feeds", "feedparser/wellformed/sanitize/item_description_onerror.xml")).items
     assert "onerror" not in item.summary and "alert" not in item.summary
+
+
+def test_entries_already_known_are_counted_but_not_extracted_again():
+    every = parse_file(DATA / "golden_rss.xml", {"content-type": "application/rss+xml"}).items
+    parsed = parse_feed(
+        (DATA / "golden_rss.xml").read_bytes(), FEED, {"content-type": "application/rss+xml"}, NOW, {every[0].id}
+    )
+    assert parsed.skipped == 1
+    assert [i.id for i in parsed.items] == [i.id for i in every[1:]]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
-from collections.abc import Mapping
+from collections.abc import Container, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -66,13 +66,17 @@ _FFFD = b"&#xFFFD;"
 
 @dataclass(frozen=True)
 class ParsedFeed:
-    """What a document yielded: its items and, for an ill-formed ("bozo") one, why it was ill-formed."""
+    """What a document yielded: its items and, for an ill-formed ("bozo") one, why it was ill-formed.
+
+    skipped: entries left out because their id was among the ``known`` ones the caller gave.
+    """
 
     items: tuple[Item, ...]
     title: str
     version: str
     warning: str | None
     language: str = ""
+    skipped: int = 0
 
 
 class _TextExtractor(HTMLParser):
@@ -211,8 +215,14 @@ def _short(text: str, width: int = 120) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def parse_feed(body: bytes, feed: Feed, headers: Mapping[str, str], fetched_at: datetime) -> ParsedFeed:
-    """Parse one document; raise ParseError when it is ill-formed and nothing could be recovered."""
+def parse_feed(
+    body: bytes, feed: Feed, headers: Mapping[str, str], fetched_at: datetime, known: Container[str] = ()
+) -> ParsedFeed:
+    """Parse one document; raise ParseError when it is ill-formed and nothing could be recovered.
+
+    Entries whose id is in ``known`` (items already stored) are counted in ``skipped`` and not turned into
+    items: their text is never extracted, which is most of our share of a changed feed's parse.
+    """
     headers = {k.lower(): v for k, v in headers.items()}
     if headers and "content-type" not in headers:
         # Without it feedparser flags every document NonXMLContentType.
@@ -242,18 +252,22 @@ def parse_feed(body: bytes, feed: Feed, headers: Mapping[str, str], fetched_at: 
             raise ParseError(feed.url, f"ill-formed and nothing could be recovered ({warning})")
     items = []
     seen = set()
+    skipped = 0
     for entry in entries:
         title = _text_of(entry.get("title_detail") or entry.get("title", ""))
-        summary = _text_of(entry.get("summary_detail") or entry.get("summary", ""))
-        text = _body(entry)
-        if text and normalise_space(text) == summary:
-            text = ""
         link = safe_link(entry.get("link"))
-        published = _when(entry, fetched_at)
         item_id = _stable_id(entry, feed, link, title, entry.get("published", "") or entry.get("updated", ""))
         if item_id in seen:  # the same entry twice in one document
             continue
         seen.add(item_id)
+        if item_id in known:
+            skipped += 1
+            continue
+        summary = _text_of(entry.get("summary_detail") or entry.get("summary", ""))
+        text = _body(entry)
+        if text and normalise_space(text) == summary:
+            text = ""
+        published = _when(entry, fetched_at)
         items.append(
             Item(
                 id=item_id,
@@ -274,4 +288,5 @@ def parse_feed(body: bytes, feed: Feed, headers: Mapping[str, str], fetched_at: 
         result.get("version", ""),
         warning,
         storable(str(meta.get("language") or "")).split("-")[0].lower()[:8],
+        skipped,
     )

@@ -71,12 +71,14 @@ class Batch:
     fresh: those the store did not hold when the document was parsed (the only ones scored).
     scores: the scores of the fresh items, by item id (empty when the stage does not score).
     warning: why the document was ill-formed although items were recovered.
+    skipped: items of the document left out of ``items`` because the store already held them.
     """
 
     items: tuple[Item, ...]
     fresh: list[Item] = field(default_factory=list)
     scores: dict[str, Score] = field(default_factory=dict)
     warning: str | None = None
+    skipped: int = 0
 
 
 class Stage(Protocol):
@@ -122,7 +124,7 @@ async def _ingest(
         elapsed = time.monotonic() - started
         first_poll = state.first_polled is None
         with store.transaction():  # the items, their scores, alerts and deliveries, and the feed's validators
-            new, alerts = stage.write(feed, batch, first_poll, now) if batch.items else (0, 0)
+            new, alerts = stage.write(feed, batch, first_poll, now) if batch.fresh else (0, 0)
             store.record_success(
                 feed.url, now, fetched.status, fetched.validators, next_attempt(feed, 0, now, config.backoff_cap)
             )
@@ -136,7 +138,8 @@ async def _ingest(
             store.record_failure(feed.url, now, status, error, wait)
             store.log_fetch(FetchRecord(feed.url, now, status, 0, error, None, int(elapsed * 1000), size))
         return FeedResult(feed, status, error=error, elapsed=elapsed)
-    return FeedResult(feed, status, new, alerts, len(batch.items), None, batch.warning, elapsed, first_poll)
+    seen = len(batch.items) + batch.skipped
+    return FeedResult(feed, status, new, alerts, seen, None, batch.warning, elapsed, first_poll)
 
 
 async def poll_feeds(

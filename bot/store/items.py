@@ -85,6 +85,13 @@ class ItemsMixin(StoreBase):
             known.update(r[0] for r in rows)
         return known
 
+    def recent_ids(self, feed_url: str, limit: int = 1000) -> frozenset[str]:
+        """The ids of a feed's latest ``limit`` items (what its next document mostly repeats)."""
+        rows = self.db.execute(
+            "SELECT id FROM items WHERE feed_url = ? ORDER BY published DESC LIMIT ?", [feed_url, limit]
+        )
+        return frozenset(r[0] for r in rows)
+
     def unscored_items(self, limit: int = 500) -> list[Item]:
         """Items stored without a score (left by a crash of an older version, or a model that failed)."""
         rows = self.db.query(
