@@ -76,6 +76,15 @@ class _Decoder:
             data = self._z.unconsumed_tail  # left over only when the output bound was reached
         return b"".join(out)
 
+    def finish(self) -> bytes:
+        """Whatever the decoder still holds once the body has ended."""
+        if self._raw:
+            return b""
+        rest = self._z.flush()
+        self.size += len(rest)
+        self._check()
+        return rest
+
     def _check(self) -> None:
         if self.size > self.max_bytes:
             raise FetchError(
@@ -160,6 +169,7 @@ async def fetch(
                     if wire > max_bytes:
                         raise FetchError(url, f"body is over the {max_bytes:,}-byte limit; cut off", 200)
                     chunks.append(decoder.feed(raw))
+                chunks.append(decoder.finish())
                 kept = {k: r.headers[k] for k in ("content-type", "etag", "last-modified") if k in r.headers}
                 kept["content-location"] = str(r.url)
                 return Response(
