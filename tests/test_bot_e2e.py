@@ -157,7 +157,9 @@ async def test_settings_are_honoured_strict_hides_a_borderline_item_and_digest_b
     )
     await emu.await_for(lambda _: world.sent_to(1201, "Japan sanctions"), timeout=15)
     await asyncio.sleep(1.5)
-    assert not world.sent_to(1202, "Kursk") and not world.sent_to(1202, "Japan sanctions")
+    assert not world.sent_to(1202, "Kursk") and not world.sent_to(1202, "Japan sanctions"), [
+        (m["message_id"], m["text"][:300]) for m in emu.sent(1202)
+    ]
     world.clock.offset = timedelta(hours=1, minutes=1)
     digest = await emu.await_for(lambda _: world.sent_to(1202, "tieswatch digest")[0], timeout=15)
     assert "2 items" in digest["text"] and "Kursk" in digest["text"] and "Japan sanctions" in digest["text"]
