@@ -57,6 +57,7 @@ def main() -> None:
     parser.add_argument("--feeds", type=int, default=50)
     parser.add_argument("--items", type=int, default=30)
     parser.add_argument("--seconds", type=int, default=150)
+    parser.add_argument("--workers", type=int, default=None, help="TIESWATCH_WORKERS (default: the bot's own)")
     args = parser.parse_args()
     rows = [json.loads(line) for p in sorted(BUNDLED.glob("*.jsonl")) for line in p.open(encoding="utf-8")]
     other = [(r["title"], r["summary"]) for r in rows if r["style"] == "rss" and r["kind"] == "easy_negative"]
@@ -71,6 +72,8 @@ def main() -> None:
         (Path(tmp) / "feeds.yaml").write_text("\n".join(feeds) + "\n")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("TIESWATCH_", "TELEGRAM_"))}
         env.update(TIESWATCH_ALLOW_PRIVATE="1", TIESWATCH_FEEDS=str(Path(tmp) / "feeds.yaml"), TIESWATCH_DATA=str(data))
+        if args.workers is not None:
+            env["TIESWATCH_WORKERS"] = str(args.workers)
         subprocess.run([sys.executable, "-m", "bot", "train"], env=env, check=True, capture_output=True)
         bot = subprocess.Popen(
             [sys.executable, "-m", "bot", "run"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
@@ -88,7 +91,8 @@ def main() -> None:
             bot.wait(30)
     steady = samples[len(samples) // 3 :]
     print(
-        f"tieswatch run, {args.feeds} feeds x {args.items} items, new items every 30 s, polled every minute, "
+        f"tieswatch run (workers: {args.workers if args.workers is not None else 'default'}), "
+        f"{args.feeds} feeds x {args.items} items, new items every 30 s, polled every minute, "
         f"{args.seconds} s: "
         f"RSS steady {sum(steady) / len(steady):.0f} MB (max {max(steady):.0f} MB after the first third; "
         f"peak {max(samples):.0f} MB)"

@@ -143,7 +143,10 @@ def load_config(
     corpus = env.get("TIESWATCH_CORPUS") or None
     if corpus is not None and not Path(corpus).exists():
         raise ConfigError(f"TIESWATCH_CORPUS: {corpus} does not exist (a JSON Lines file or a folder of them)")
-    workers = _int_env(env, "TIESWATCH_WORKERS", 1 if (os.cpu_count() or 1) > 1 else 0, 0, 64)
+    # One process by default: with the two-family model a worker holds its own copy of the model and of the
+    # embedding table, and the bot and its worker together reach ~500 MB against ~330 MB for one process
+    # (benchmarks/run_memory_bench.py). The CPU is the same either way; a worker buys wall time on big polls.
+    workers = _int_env(env, "TIESWATCH_WORKERS", 0, 0, 64)
     return Config(
         feeds_path=feeds_path,
         data_dir=data_dir,

@@ -88,7 +88,11 @@ def world(tmp_path: Path, trained_model_dir: Path, server, feeds: dict[str, byte
 def start(config, log: Path) -> subprocess.Popen:
     out = open(log, "ab")  # noqa: SIM115 - handed to the child process
     return subprocess.Popen(
-        [sys.executable, "-m", "bot", "-v", "run"], env=bot_env(config), stdout=out, stderr=out, start_new_session=True
+        [sys.executable, "-m", "bot", "-v", "run"],
+        env=bot_env(config, TIESWATCH_WORKERS="1"),  # a worker process, to be killed along with the bot
+        stdout=out,
+        stderr=out,
+        start_new_session=True,
     )
 
 
