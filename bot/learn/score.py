@@ -43,10 +43,6 @@ class Classifier:
         model = model or self.model
         return {s: model.threshold_for(s) for s in ("strict", "normal", "broad")}
 
-    def score(self, items: Sequence[Item], model: TiesModel | None = None) -> list[Score]:
-        """Score items with ``model`` (default: the one in use now)."""
-        return score_items(model or self.model, items)
-
 
 def score_items(model: TiesModel, items: Sequence[Item]) -> list[Score]:
     """Score items with ``model``, in bounded batches (memory stays flat on a feed's first poll)."""
